@@ -1,0 +1,240 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import captureWorkletUrl from '../../workers/capture.worklet.ts?worker&url';
+import { VoiceAgentError, classifyMediaError } from '../core/errors.ts';
+import {
+  CAPTURE_PROCESSOR_NAME,
+  FRAME_SAMPLES,
+  LEVEL_INTERVAL_MS,
+  TARGET_SAMPLE_RATE_HZ,
+  isCaptureStatusMessage,
+  type CaptureControlMessage,
+  type CaptureProcessorOptions,
+} from '../core/protocol.ts';
+
+export interface MicControllerCallbacks {
+  /** Input RMS (0..1), about 20 times a second. */
+  onLevel(rms: number): void;
+  /** The track ended while open (device unplugged, permission revoked). */
+  onEnded(error: VoiceAgentError): void;
+}
+
+/** Thrown by `open()` when `close()` was called before it finished. */
+export class MicOpenCancelled extends Error {
+  constructor() {
+    super('The microphone was closed while it was opening.');
+    this.name = 'MicOpenCancelled';
+  }
+}
+
+/**
+ * Owns the microphone: permission, `getUserMedia` track, the capture `AudioContext` and
+ * the capture AudioWorklet. `open()` hands back a MessagePort on which 16 kHz frames
+ * arrive; `close()` (and the host leaving the DOM) releases every piece, so the browser's
+ * recording indicator goes off.
+ *
+ * @example
+ * const mic = new MicController(host, { onLevel: (rms) => …, onEnded: (error) => … });
+ * const frames = await mic.open();   // MessagePort of { type: 'frame', index, pcm }
+ * await mic.close();
+ */
+export class MicController implements ReactiveController {
+  private readonly callbacks: MicControllerCallbacks;
+  private stream: MediaStream | null = null;
+  private context: AudioContext | null = null;
+  private source: MediaStreamAudioSourceNode | null = null;
+  private node: AudioWorkletNode | null = null;
+  /** Bumped by close(): an open() that sees it change gives up and cleans after itself. */
+  private generation = 0;
+
+  constructor(host: ReactiveControllerHost, callbacks: MicControllerCallbacks) {
+    this.callbacks = callbacks;
+    host.addController(this);
+  }
+
+  get isOpen(): boolean {
+    return this.node !== null;
+  }
+
+  /** The capture context's sample rate (before resampling), once open. */
+  get inputSampleRateHz(): number | undefined {
+    return this.context?.sampleRate;
+  }
+
+  hostDisconnected(): void {
+    void this.close();
+  }
+
+  /**
+   * Asks for the microphone and starts capture. Must be called from (or soon after) a
+   * user gesture so the AudioContext may start. Rejects with a classified
+   * {@link VoiceAgentError}, or {@link MicOpenCancelled} if `close()` intervened.
+   */
+  async open(): Promise<MessagePort> {
+    await this.close();
+    const generation = this.generation;
+    const unsupported = detectUnsupported();
+    if (unsupported) throw unsupported;
+
+    // Created before the first await so it counts as created by the user's gesture.
+    const context = new AudioContext({ latencyHint: 'interactive' });
+    this.context = context;
+    try {
+      // The worklet module and the permission prompt load in parallel. allSettled, so a
+      // stream granted while the module failed is still ours to stop.
+      const [granted, workletLoaded] = await Promise.allSettled([
+        requestMicrophone(),
+        context.audioWorklet.addModule(captureWorkletUrl),
+      ]);
+      if (granted.status === 'fulfilled') this.stream = granted.value;
+      if (generation !== this.generation) throw new MicOpenCancelled();
+      if (granted.status === 'rejected') throw granted.reason;
+      if (workletLoaded.status === 'rejected') {
+        const reason: unknown = workletLoaded.reason;
+        throw new VoiceAgentError(
+          'audio-unsupported',
+          `The audio capture module (${captureWorkletUrl}) could not be loaded: ${reason instanceof Error ? reason.message : String(reason)}. A Content-Security-Policy may block it.`,
+          { cause: reason },
+        );
+      }
+      const stream = granted.value;
+      if (context.state !== 'running') await resumeOrFail(context);
+
+      const options: CaptureProcessorOptions = {
+        targetSampleRateHz: TARGET_SAMPLE_RATE_HZ,
+        frameSamples: FRAME_SAMPLES,
+        levelIntervalMs: LEVEL_INTERVAL_MS,
+      };
+      const node = new AudioWorkletNode(context, CAPTURE_PROCESSOR_NAME, {
+        numberOfInputs: 1,
+        numberOfOutputs: 0,
+        channelCount: 1,
+        channelCountMode: 'explicit',
+        channelInterpretation: 'speakers',
+        processorOptions: options,
+      });
+      node.port.onmessage = (event: MessageEvent<unknown>) => {
+        if (isCaptureStatusMessage(event.data)) this.callbacks.onLevel(event.data.rms);
+      };
+      const channel = new MessageChannel();
+      const connect: CaptureControlMessage = { type: 'connect', frames: channel.port1 };
+      node.port.postMessage(connect, [channel.port1]);
+
+      const source = context.createMediaStreamSource(stream);
+      source.connect(node);
+      this.source = source;
+      this.node = node;
+
+      for (const track of stream.getAudioTracks()) {
+        track.addEventListener('ended', this.handleTrackEnded);
+      }
+      return channel.port2;
+    } catch (error) {
+      const cancelled = generation !== this.generation;
+      await this.release();
+      if (cancelled || error instanceof MicOpenCancelled) throw new MicOpenCancelled();
+      if (error instanceof VoiceAgentError) throw error;
+      throw new VoiceAgentError(
+        'audio-unsupported',
+        `Audio capture could not start: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Stops capture and releases the track, nodes and context. Safe to call any time. */
+  async close(): Promise<void> {
+    this.generation++;
+    await this.release();
+  }
+
+  private readonly handleTrackEnded = () => {
+    void this.close();
+    this.callbacks.onEnded(
+      new VoiceAgentError(
+        'mic-ended',
+        'The microphone stopped (unplugged or access revoked). Press the talk button to start again. You can still type your message below.',
+      ),
+    );
+  };
+
+  private async release(): Promise<void> {
+    const { stream, context, source, node } = this;
+    this.stream = null;
+    this.context = null;
+    this.source = null;
+    this.node = null;
+    if (node) {
+      const stop: CaptureControlMessage = { type: 'stop' };
+      node.port.postMessage(stop);
+      node.port.onmessage = null;
+      node.port.close();
+      node.disconnect();
+    }
+    source?.disconnect();
+    for (const track of stream?.getTracks() ?? []) {
+      track.removeEventListener('ended', this.handleTrackEnded);
+      track.stop();
+    }
+    if (context && context.state !== 'closed') await context.close().catch(() => {});
+  }
+}
+
+/** The constraints we ask for; the browser's processing helps VAD and ASR on laptops. */
+async function requestMicrophone(): Promise<MediaStream> {
+  try {
+    return await navigator.mediaDevices.getUserMedia({
+    audio: {
+      channelCount: 1,
+      echoCancellation: true,
+      noiseSuppression: true,
+      autoGainControl: true,
+      },
+    });
+  } catch (error) {
+    throw classifyMediaError(error, { secureContext: window.isSecureContext, inIframe: window.top !== window });
+  }
+}
+
+/** Reasons we know up front that capture cannot work here, before prompting anyone. */
+function detectUnsupported(): VoiceAgentError | null {
+  const typeHint = ' You can still type your message below.';
+  if (!window.isSecureContext) {
+    return new VoiceAgentError('audio-unsupported', 'The microphone only works on secure (https) pages.' + typeHint);
+  }
+  if (!navigator.mediaDevices?.getUserMedia) {
+    return new VoiceAgentError('audio-unsupported', 'This browser cannot record audio.' + typeHint);
+  }
+  if (typeof AudioWorkletNode === 'undefined') {
+    return new VoiceAgentError('audio-unsupported', 'This browser lacks AudioWorklet, which voice input needs.' + typeHint);
+  }
+  // Chrome exposes the Permissions-Policy verdict; a cross-origin iframe without
+  // allow="microphone" would otherwise fail with a bare NotAllowedError.
+  const policy = (document as Document & { featurePolicy?: { allowsFeature(name: string): boolean } }).featurePolicy;
+  if (policy && !policy.allowsFeature('microphone')) {
+    return new VoiceAgentError(
+      'mic-blocked-by-policy',
+      'This page does not allow microphone access here. The site must add allow="microphone" to the frame that contains the assistant.' +
+        typeHint,
+    );
+  }
+  return null;
+}
+
+/**
+ * Resumes a context that autoplay policy left suspended. `resume()` never settles without
+ * a user gesture, so we give up after a moment with an error that says what to do.
+ */
+async function resumeOrFail(context: AudioContext, timeoutMs = 1500): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await Promise.race([context.resume(), timeout]);
+  clearTimeout(timer);
+  if (context.state !== 'running') {
+    throw new VoiceAgentError(
+      'audio-blocked',
+      'The browser has not allowed audio yet. Press the talk button to start.',
+    );
+  }
+}

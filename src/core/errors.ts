@@ -1,0 +1,197 @@
+/**
+ * Every failure the element reports carries one of these codes (in `voice-error`'s
+ * `detail.code` and in `VoiceAgentError.code`). Codes are stable API: page code may
+ * switch on them. Messages are for people and may change.
+ */
+export type VoiceErrorCode =
+  /** The visitor (or a site setting) blocked microphone access. */
+  | 'mic-permission-denied'
+  /** The permission prompt was closed without an answer. */
+  | 'mic-permission-dismissed'
+  /** The host page does not allow the microphone here (Permissions-Policy / iframe `allow`). */
+  | 'mic-blocked-by-policy'
+  /** No microphone is connected. */
+  | 'mic-not-found'
+  /** The microphone exists but another app or tab holds it, or the OS refused it. */
+  | 'mic-busy'
+  /** The requested device / constraints cannot be satisfied. */
+  | 'mic-constraints'
+  /** The microphone stopped delivering audio (unplugged, revoked). */
+  | 'mic-ended'
+  /** This browser or context (insecure http, old browser) has no microphone or AudioWorklet API. */
+  | 'audio-unsupported'
+  /** The browser's autoplay policy keeps audio suspended until the visitor interacts. */
+  | 'audio-blocked'
+  /** A model (or the runtime that runs it) could not be loaded. */
+  | 'model-load-failed'
+  /** A model worker stopped unexpectedly. */
+  | 'worker-failed'
+  /** Anything we did not anticipate. */
+  | 'unknown';
+
+/** The payload of `voice-error`. */
+export interface VoiceErrorDetail {
+  readonly code: VoiceErrorCode;
+  /** A human explanation, safe to show to the visitor. */
+  readonly message: string;
+  /** True when the element keeps working (e.g. text input) and the action may be retried. */
+  readonly recoverable: boolean;
+}
+
+/**
+ * The one error class the element throws and reports. Static factories keep codes and
+ * wording in one place.
+ */
+export class VoiceAgentError extends Error implements VoiceErrorDetail {
+  readonly code: VoiceErrorCode;
+  readonly recoverable: boolean;
+
+  constructor(code: VoiceErrorCode, message: string, options: { recoverable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VoiceAgentError';
+    this.code = code;
+    this.recoverable = options.recoverable ?? true;
+  }
+
+  toDetail(): VoiceErrorDetail {
+    return { code: this.code, message: this.message, recoverable: this.recoverable };
+  }
+
+  static modelLoadFailed(what: string, cause: unknown): VoiceAgentError {
+    return new VoiceAgentError('model-load-failed', `Could not load ${what}: ${describeCause(cause)}`, { cause });
+  }
+
+  static workerFailed(what: string, cause: unknown): VoiceAgentError {
+    return new VoiceAgentError('worker-failed', `The ${what} stopped unexpectedly: ${describeCause(cause)}`, {
+      cause,
+    });
+  }
+
+  /** Wraps anything thrown into a VoiceAgentError, keeping one that already is. */
+  static from(error: unknown, fallbackCode: VoiceErrorCode = 'unknown'): VoiceAgentError {
+    if (error instanceof VoiceAgentError) return error;
+    // comlink re-throws worker errors as plain Errors carrying name/message only; the
+    // workers put a VoiceErrorCode in `name` so it survives the trip.
+    if (error instanceof Error && isVoiceErrorCode(error.name)) {
+      return new VoiceAgentError(error.name, error.message, { cause: error });
+    }
+    return new VoiceAgentError(fallbackCode, describeCause(error), { cause: error });
+  }
+}
+
+const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
+  'mic-permission-denied',
+  'mic-permission-dismissed',
+  'mic-blocked-by-policy',
+  'mic-not-found',
+  'mic-busy',
+  'mic-constraints',
+  'mic-ended',
+  'audio-unsupported',
+  'audio-blocked',
+  'model-load-failed',
+  'worker-failed',
+  'unknown',
+]);
+
+export function isVoiceErrorCode(value: unknown): value is VoiceErrorCode {
+  return typeof value === 'string' && VOICE_ERROR_CODES.has(value);
+}
+
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message || cause.name;
+  if (typeof cause === 'string') return cause;
+  try {
+    return JSON.stringify(cause) ?? String(cause);
+  } catch {
+    return String(cause);
+  }
+}
+
+/** What the page knew about the context when getUserMedia failed (for better wording). */
+export interface MediaErrorContext {
+  /** `window.isSecureContext`. */
+  readonly secureContext: boolean;
+  /** Whether the document runs inside an iframe. */
+  readonly inIframe: boolean;
+}
+
+/**
+ * Maps a `getUserMedia` rejection to a typed, human-worded error.
+ *
+ * Chrome reports a blocked permission, a dismissed prompt and a Permissions-Policy
+ * refusal all as `NotAllowedError`; only the message tells them apart, so we read it.
+ */
+export function classifyMediaError(error: unknown, context: MediaErrorContext): VoiceAgentError {
+  const name = error instanceof Error || isDomExceptionLike(error) ? (error as { name: string }).name : '';
+  const message = error instanceof Error || isDomExceptionLike(error) ? (error as { message: string }).message : '';
+  const typeHint = ' You can still type your message below.';
+  switch (name) {
+    case 'NotAllowedError':
+    case 'PermissionDeniedError':
+    case 'SecurityError': {
+      if (/dismiss/i.test(message)) {
+        return new VoiceAgentError(
+          'mic-permission-dismissed',
+          'The microphone prompt was closed. Press the talk button and choose “Allow” to talk.' + typeHint,
+          { cause: error },
+        );
+      }
+      if (/policy/i.test(message) || (name === 'SecurityError' && context.inIframe)) {
+        return new VoiceAgentError(
+          'mic-blocked-by-policy',
+          'This page does not allow microphone access here. The site must add allow="microphone" to the frame that contains the assistant.' +
+            typeHint,
+          { cause: error },
+        );
+      }
+      return new VoiceAgentError(
+        'mic-permission-denied',
+        'Microphone access is blocked. Allow it in your browser’s site settings (the icon next to the address), then press the talk button again.' +
+          typeHint,
+        { cause: error },
+      );
+    }
+    case 'NotFoundError':
+    case 'DevicesNotFoundError':
+      return new VoiceAgentError(
+        'mic-not-found',
+        'No microphone was found. Connect one and press the talk button again.' + typeHint,
+        { cause: error },
+      );
+    case 'NotReadableError':
+    case 'TrackStartError':
+    case 'AbortError':
+      return new VoiceAgentError(
+        'mic-busy',
+        'The microphone could not be started; another app or tab may be using it. Close it and press the talk button again.' +
+          typeHint,
+        { cause: error },
+      );
+    case 'OverconstrainedError':
+    case 'ConstraintNotSatisfiedError':
+      return new VoiceAgentError(
+        'mic-constraints',
+        'The selected microphone is not available. Press the talk button to use the default one.' + typeHint,
+        { cause: error },
+      );
+    case 'TypeError':
+      if (!context.secureContext) {
+        return new VoiceAgentError(
+          'audio-unsupported',
+          'The microphone is only available on secure (https) pages.' + typeHint,
+          { cause: error },
+        );
+      }
+      break;
+  }
+  return new VoiceAgentError(
+    'unknown',
+    `The microphone could not be opened (${describeCause(error) || name || 'unknown error'}).` + typeHint,
+    { cause: error },
+  );
+}
+
+function isDomExceptionLike(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'name' in value && 'message' in value;
+}

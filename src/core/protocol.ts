@@ -1,0 +1,140 @@
+/**
+ * Every message that crosses a thread boundary, in one place.
+ *
+ * Receivers treat `event.data` as `unknown` and narrow with the guards below, because a
+ * MessagePort will deliver whatever anyone posts to it.
+ */
+import type { TurnDetectionOptions } from './options.ts';
+import type { SegmenterEvent } from './speech-segmenter.ts';
+
+/** Whisper and Silero both want 16 kHz mono. */
+export const TARGET_SAMPLE_RATE_HZ = 16_000;
+/** Silero v5's frame: 512 samples = 32 ms at 16 kHz. */
+export const FRAME_SAMPLES = 512;
+/** How often the capture worklet reports the input level (20 Hz is smooth enough for a meter). */
+export const LEVEL_INTERVAL_MS = 50;
+/** The name the capture processor registers under; shared by the worklet and its node. */
+export const CAPTURE_PROCESSOR_NAME = 'voice-agent-capture';
+
+// ── capture worklet ─────────────────────────────────────────────────────────────────
+
+/** `processorOptions` of the capture AudioWorkletNode. */
+export interface CaptureProcessorOptions {
+  readonly targetSampleRateHz: number;
+  readonly frameSamples: number;
+  readonly levelIntervalMs: number;
+}
+
+/** Main thread → capture worklet (over `node.port`). */
+export type CaptureControlMessage =
+  /** Where to post frames (the VAD worker holds the other end). */
+  | { readonly type: 'connect'; readonly frames: MessagePort }
+  /** Stop posting; the processor returns false and is collected. */
+  | { readonly type: 'stop' };
+
+/** Capture worklet → main thread (over `node.port`). */
+export type CaptureStatusMessage = { readonly type: 'level'; readonly rms: number };
+
+/** Capture worklet → VAD worker (over the connected port). `pcm`'s buffer is transferred. */
+export interface CaptureFrameMessage {
+  readonly type: 'frame';
+  /** Running frame number since capture started (gaps mean dropped frames). */
+  readonly index: number;
+  readonly pcm: Float32Array;
+}
+
+export function isCaptureFrameMessage(data: unknown): data is CaptureFrameMessage {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    (data as { type?: unknown }).type === 'frame' &&
+    (data as { pcm?: unknown }).pcm instanceof Float32Array &&
+    typeof (data as { index?: unknown }).index === 'number'
+  );
+}
+
+export function isCaptureStatusMessage(data: unknown): data is CaptureStatusMessage {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    (data as { type?: unknown }).type === 'level' &&
+    typeof (data as { rms?: unknown }).rms === 'number'
+  );
+}
+
+export function isCaptureControlMessage(data: unknown): data is CaptureControlMessage {
+  if (typeof data !== 'object' || data === null) return false;
+  const type = (data as { type?: unknown }).type;
+  if (type === 'stop') return true;
+  return type === 'connect' && (data as { frames?: unknown }).frames instanceof MessagePort;
+}
+
+// ── VAD worker ──────────────────────────────────────────────────────────────────────
+
+/** Where the VAD worker finds its files (all served from our own origin). */
+export interface VadAssets {
+  /** Silero v5 ONNX model. */
+  readonly modelUrl: string;
+  /** onnxruntime-web's WASM binary. */
+  readonly ortWasmUrl: string;
+}
+
+/**
+ * A segmenter event as delivered by the VAD worker, stamped with wall-clock times
+ * (`performance.timeOrigin + performance.now()`, comparable across threads).
+ */
+export type VadEvent =
+  | (SegmenterEvent & {
+      /** When the worker emitted the event. */
+      readonly emittedAt: number;
+      /** speech-end only: when the last voiced frame's probability was known. */
+      readonly lastSpeechAt?: number;
+      /** speech-end only: median Silero inference time per frame over recent frames. */
+      readonly vadMsPerFrame?: number;
+    })
+  /** Inference failed; the worker stops processing frames until restarted. */
+  | { readonly type: 'failure'; readonly message: string; readonly emittedAt: number }
+  /** Debug only (`reportFrames`): per-frame probabilities and costs, in batches. */
+  | { readonly type: 'frames'; readonly records: readonly VadFrameRecord[]; readonly emittedAt: number };
+
+/** One VAD frame as seen by the worker (debug reports). */
+export interface VadFrameRecord {
+  /** Frame number since capture started (32 ms each). */
+  readonly index: number;
+  /** Silero speech probability. */
+  readonly probability: number;
+  /** Silero inference time for this frame, ms. */
+  readonly inferenceMs: number;
+  /** Wall-clock time when the probability was known. */
+  readonly at: number;
+}
+
+/** Bytes of one file downloaded so far (total 0 when unknown). */
+export interface FileProgress {
+  readonly file: string;
+  readonly loaded: number;
+  readonly total: number;
+}
+
+export interface VadWorkerApi {
+  /** Loads Silero (once); resolves when a warm-up inference has run. */
+  load(assets: VadAssets, onProgress: (progress: FileProgress) => void): Promise<void>;
+  /**
+   * Starts segmenting frames arriving on `frames`; events go to `onEvent`. With
+   * `reportFrames`, per-frame records are sent too (debugging and benchmarks).
+   */
+  start(
+    frames: MessagePort,
+    options: TurnDetectionOptions,
+    onEvent: (event: VadEvent) => void,
+    reportFrames: boolean,
+  ): Promise<void>;
+  /** Changes turn-detection options for the next turn. */
+  configure(options: TurnDetectionOptions): Promise<void>;
+  beginManualTurn(): Promise<void>;
+  endManualTurn(): Promise<void>;
+  /** Stops listening to the frame port and drops any open turn. */
+  stop(): Promise<void>;
+  /** Releases the ONNX session. */
+  dispose(): Promise<void>;
+}

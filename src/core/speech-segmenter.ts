@@ -1,0 +1,212 @@
+import type { EndOfTurnPolicy } from './end-of-turn.ts';
+import type { TurnDetectionOptions } from './options.ts';
+
+/**
+ * Turns a stream of (frame, speech probability) pairs into visitor turns.
+ *
+ * DOM-free and model-free: the VAD worker runs Silero and hands each frame here with its
+ * probability, so this is unit-tested with scripted probabilities. It owns the turn's
+ * audio (with a pre-speech pad, so the first syllable is not clipped) and delegates the
+ * "is the turn over?" question to an {@link EndOfTurnPolicy}.
+ *
+ * Times are stream times in ms: frame index × frame duration since the stream started.
+ */
+export type SegmenterEvent =
+  /** The first frame at or above the speech threshold: maybe speech, maybe a click. */
+  | { readonly type: 'speech-onset'; readonly startMs: number }
+  /** The turn has `minSpeechMs` of speech: the visitor is talking. */
+  | { readonly type: 'speech-start'; readonly startMs: number }
+  /** The turn ended; `audio` is its 16 kHz speech from pad to just after the last voiced frame. */
+  | {
+      readonly type: 'speech-end';
+      readonly audio: Float32Array;
+      readonly startMs: number;
+      readonly endMs: number;
+      /** Stream time at the end of the last frame at or above the speech threshold. */
+      readonly lastSpeechMs: number;
+      readonly speechMs: number;
+    }
+  /** A turn began but never reached `minSpeechMs` of speech: dropped. */
+  | { readonly type: 'misfire'; readonly startMs: number; readonly endMs: number };
+
+export interface SegmenterConfig extends TurnDetectionOptions {
+  readonly frameSamples: number;
+  readonly sampleRateHz: number;
+}
+
+/** Audio kept after the last voiced frame, so trailing consonants survive. */
+export const POST_SPEECH_PAD_MS = 192;
+
+export class SpeechSegmenter {
+  private readonly config: SegmenterConfig;
+  private readonly policy: EndOfTurnPolicy;
+  private readonly frameMs: number;
+  private readonly padFrames: number;
+  private readonly postPadFrames: number;
+  private readonly minSpeechFrames: number;
+  private readonly maxTurnFrames: number;
+
+  private frameIndex = 0;
+  /** Recent frames while no turn is open (the pre-speech pad). */
+  private pad: Float32Array[] = [];
+  private turn: {
+    frames: Float32Array[];
+    /** Index (in `frames`) of the last frame at or above the speech threshold. */
+    lastSpeechFrame: number;
+    startFrameIndex: number;
+    speechFrames: number;
+    silentRun: number;
+    confirmed: boolean;
+    manual: boolean;
+  } | null = null;
+
+  constructor(config: SegmenterConfig, policy: EndOfTurnPolicy) {
+    this.config = config;
+    this.policy = policy;
+    this.frameMs = (config.frameSamples / config.sampleRateHz) * 1000;
+    this.padFrames = Math.round(config.preSpeechPadMs / this.frameMs);
+    this.postPadFrames = Math.round(POST_SPEECH_PAD_MS / this.frameMs);
+    this.minSpeechFrames = Math.max(1, Math.ceil(config.minSpeechMs / this.frameMs));
+    this.maxTurnFrames = Math.max(1, Math.floor(config.maxTurnMs / this.frameMs));
+  }
+
+  /** Whether a turn is open (speech seen and not yet ended). */
+  get inTurn(): boolean {
+    return this.turn !== null;
+  }
+
+  /** Stream time at the end of the frames seen so far. */
+  get streamMs(): number {
+    return this.frameIndex * this.frameMs;
+  }
+
+  /**
+   * Feeds one frame and its speech probability; returns the events it caused, in order.
+   * Calls must not overlap (await each): the policy may be asynchronous.
+   */
+  async push(frame: Float32Array, probability: number): Promise<SegmenterEvent[]> {
+    const events: SegmenterEvent[] = [];
+    const index = this.frameIndex++;
+    const isSpeech = probability >= this.config.speechThreshold;
+    const isSilence = probability < this.config.silenceThreshold;
+    let turn = this.turn;
+
+    if (!turn) {
+      if (!isSpeech) {
+        this.remember(frame);
+        return events;
+      }
+      turn = this.openTurn(index, false);
+      events.push({ type: 'speech-onset', startMs: this.msAt(turn.startFrameIndex) });
+    }
+
+    turn.frames.push(frame);
+    if (isSpeech) {
+      turn.speechFrames++;
+      turn.silentRun = 0;
+      turn.lastSpeechFrame = turn.frames.length - 1;
+      if (!turn.confirmed && turn.speechFrames >= this.minSpeechFrames) {
+        turn.confirmed = true;
+        events.push({ type: 'speech-start', startMs: this.msAt(turn.startFrameIndex) });
+      }
+    } else if (isSilence) {
+      turn.silentRun++;
+    }
+
+    if (turn.manual) return events;
+
+    if (turn.frames.length >= this.maxTurnFrames) {
+      events.push(this.closeTurn());
+      return events;
+    }
+    if (isSilence) {
+      const ended = await this.policy.shouldEndTurn({
+        silenceMs: turn.silentRun * this.frameMs,
+        speechMs: turn.speechFrames * this.frameMs,
+        turnMs: turn.frames.length * this.frameMs,
+        probability,
+        audio: () => concat(turn.frames),
+      });
+      if (ended) events.push(this.closeTurn());
+    }
+    return events;
+  }
+
+  /** Push-to-talk: opens a turn now, whatever the probabilities say, until {@link endManualTurn}. */
+  beginManualTurn(): SegmenterEvent[] {
+    if (this.turn) {
+      this.turn.manual = true;
+      return [];
+    }
+    const turn = this.openTurn(this.frameIndex, true);
+    return [{ type: 'speech-onset', startMs: this.msAt(turn.startFrameIndex) }];
+  }
+
+  /** Push-to-talk release: ends the open turn (a misfire if it held too little speech). */
+  endManualTurn(): SegmenterEvent[] {
+    return this.turn ? [this.closeTurn()] : [];
+  }
+
+  /** Drops any open turn and the pad (e.g. on stop). */
+  reset(): void {
+    this.turn = null;
+    this.pad = [];
+  }
+
+  private openTurn(frameIndex: number, manual: boolean): NonNullable<SpeechSegmenter['turn']> {
+    const turn = {
+      frames: this.pad,
+      lastSpeechFrame: -1,
+      startFrameIndex: frameIndex,
+      speechFrames: 0,
+      silentRun: 0,
+      confirmed: false,
+      manual,
+    };
+    this.pad = [];
+    this.turn = turn;
+    return turn;
+  }
+
+  private closeTurn(): SegmenterEvent {
+    const turn = this.turn!;
+    this.turn = null;
+    const startMs = this.msAt(turn.startFrameIndex);
+    const endMs = this.streamMs;
+    // Silent tail frames become the next turn's pre-speech pad.
+    this.pad = turn.frames.slice(Math.max(turn.lastSpeechFrame + 1, turn.frames.length - this.padFrames));
+    if (!turn.confirmed) return { type: 'misfire', startMs, endMs };
+    const keep = Math.min(turn.frames.length, turn.lastSpeechFrame + 1 + this.postPadFrames);
+    const lastSpeechMs = endMs - (turn.frames.length - 1 - turn.lastSpeechFrame) * this.frameMs;
+    return {
+      type: 'speech-end',
+      audio: concat(turn.frames.slice(0, keep)),
+      startMs,
+      endMs,
+      lastSpeechMs,
+      speechMs: turn.speechFrames * this.frameMs,
+    };
+  }
+
+  private remember(frame: Float32Array): void {
+    if (this.padFrames === 0) return;
+    this.pad.push(frame);
+    if (this.pad.length > this.padFrames) this.pad.shift();
+  }
+
+  private msAt(frameIndex: number): number {
+    return frameIndex * this.frameMs;
+  }
+}
+
+function concat(frames: readonly Float32Array[]): Float32Array {
+  let length = 0;
+  for (const f of frames) length += f.length;
+  const out = new Float32Array(length);
+  let offset = 0;
+  for (const f of frames) {
+    out.set(f, offset);
+    offset += f.length;
+  }
+  return out;
+}

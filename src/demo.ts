@@ -1,0 +1,82 @@
+/**
+ * The demo page's wiring (index.html): attribute panel, event log, per-turn timings.
+ * Not part of the element; it only uses its public surface.
+ */
+import './index.ts';
+import type { VoiceAgent } from './voice-agent.ts';
+
+const agent = document.querySelector<VoiceAgent>('#agent')!;
+const log = document.querySelector<HTMLElement>('#log')!;
+const timings = document.querySelector<HTMLTableSectionElement>('#timings')!;
+const level = document.querySelector<HTMLMeterElement>('#level')!;
+const playTurn = document.querySelector<HTMLButtonElement>('#play-turn')!;
+let lastTurn: Float32Array | null = null;
+let turnCount = 0;
+
+function write(line: string): void {
+  const time = new Date().toLocaleTimeString(undefined, { hour12: false });
+  log.textContent = `${time}  ${line}\n${log.textContent ?? ''}`.slice(0, 20_000);
+}
+
+// Use the local model folder when the dev/preview server mounts one (offline demos).
+void fetch('./models/', { method: 'GET' })
+  .then((response) => {
+    if (response.ok && response.headers.get('content-type')?.includes('json') && !agent.hasAttribute('model-base-url')) {
+      agent.setAttribute('model-base-url', new URL('./models', location.href).href);
+      document.querySelector<HTMLInputElement>('[data-attr="model-base-url"]')!.value = agent.getAttribute('model-base-url')!;
+      write('using local models at ./models');
+    }
+  })
+  .catch(() => {});
+
+for (const control of document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-attr]')) {
+  control.addEventListener('change', () => {
+    const name = control.dataset['attr']!;
+    if (control.value === '') agent.removeAttribute(name);
+    else agent.setAttribute(name, control.value);
+    write(`set ${name}="${control.value}"`);
+  });
+}
+
+document.querySelector('#preload')!.addEventListener('click', () => {
+  void agent.preload().then(() => write('preload() resolved'), (error: unknown) => write(`preload() failed: ${String(error)}`));
+});
+document.querySelector('#start')!.addEventListener('click', () => void agent.start());
+document.querySelector('#stop')!.addEventListener('click', () => void agent.stop());
+playTurn.addEventListener('click', () => {
+  if (!lastTurn) return;
+  const context = new AudioContext();
+  const buffer = context.createBuffer(1, lastTurn.length, 16_000);
+  buffer.getChannelData(0).set(lastTurn);
+  const source = context.createBufferSource();
+  source.buffer = buffer;
+  source.connect(context.destination);
+  source.onended = () => void context.close();
+  source.start();
+});
+
+agent.addEventListener('voice-state-change', (e) => write(`state ${e.detail.previous} → ${e.detail.state}`));
+agent.addEventListener('voice-speech-start', (e) => write(`speech-start at ${Math.round(e.detail.startMs)} ms`));
+agent.addEventListener('voice-speech-end', (e) => {
+  const d = e.detail;
+  lastTurn = d.audio;
+  playTurn.disabled = false;
+  write(`speech-end: ${d.durationMs.toFixed(0)} ms of audio, end-of-turn delay ${d.endOfTurnDelayMs.toFixed(0)} ms`);
+  const row = timings.insertRow(0);
+  for (const value of [
+    String(++turnCount),
+    (d.durationMs / 1000).toFixed(2),
+    d.endOfTurnDelayMs.toFixed(0),
+    d.vadMsPerFrame.toFixed(2),
+  ]) {
+    row.insertCell().textContent = value;
+  }
+});
+agent.addEventListener('voice-transcript', (e) => write(`transcript (${e.detail.source}${e.detail.final ? ', final' : ''}): ${e.detail.text}`));
+agent.addEventListener('voice-model-progress', (e) => {
+  if (e.detail.loaded === e.detail.total) write(`downloaded ${e.detail.model}/${e.detail.file} (${(e.detail.total / 1e6).toFixed(1)} MB)`);
+});
+agent.addEventListener('voice-error', (e) => write(`error ${e.detail.code}: ${e.detail.message}`));
+agent.addEventListener('voice-level', (e) => {
+  level.value = Math.max(-70, e.detail.dbfs);
+});

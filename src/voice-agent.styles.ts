@@ -1,0 +1,206 @@
+import { css } from 'lit';
+
+/**
+ * Public styling surface: the `--voice-agent-*` custom properties declared on `:host`,
+ * the parts named in the element's JSDoc, and the custom states (`:state(listening)` …).
+ * Class names inside the shadow root are private and may change.
+ */
+export default css`
+  :host {
+    --voice-agent-accent: #2563eb;
+    --voice-agent-accent-contrast: #ffffff;
+    --voice-agent-background: #ffffff;
+    --voice-agent-foreground: #111827;
+    --voice-agent-muted: #6b7280;
+    --voice-agent-border: #d1d5db;
+    --voice-agent-error: #b91c1c;
+    --voice-agent-radius: 0.75rem;
+    --voice-agent-gap: 0.75rem;
+    --voice-agent-button-size: 3.5rem;
+    --voice-agent-font: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
+
+    display: block;
+    box-sizing: border-box;
+    max-width: 28rem;
+    padding: var(--voice-agent-gap);
+    border: 1px solid var(--voice-agent-border);
+    border-radius: var(--voice-agent-radius);
+    background: var(--voice-agent-background);
+    color: var(--voice-agent-foreground);
+    font-family: var(--voice-agent-font);
+    font-size: 0.95rem;
+    line-height: 1.4;
+  }
+
+  @media (prefers-color-scheme: dark) {
+    :host {
+      --voice-agent-accent: #60a5fa;
+      --voice-agent-accent-contrast: #0b1220;
+      --voice-agent-background: #111827;
+      --voice-agent-foreground: #f3f4f6;
+      --voice-agent-muted: #9ca3af;
+      --voice-agent-border: #374151;
+      --voice-agent-error: #f87171;
+    }
+  }
+
+  :host([hidden]) {
+    display: none;
+  }
+
+  *,
+  *::before,
+  *::after {
+    box-sizing: inherit;
+  }
+
+  .agent__header {
+    display: flex;
+    align-items: center;
+    gap: var(--voice-agent-gap);
+  }
+
+  .agent__button {
+    --level: 0;
+    flex: none;
+    display: inline-flex;
+    align-items: center;
+    justify-content: center;
+    width: var(--voice-agent-button-size);
+    height: var(--voice-agent-button-size);
+    border: none;
+    border-radius: 50%;
+    background: var(--voice-agent-accent);
+    color: var(--voice-agent-accent-contrast);
+    cursor: pointer;
+    box-shadow: 0 0 0 calc(var(--level) * 0.6rem) color-mix(in srgb, var(--voice-agent-accent) 30%, transparent);
+    transition: box-shadow 80ms linear, transform 120ms ease;
+    touch-action: none;
+    user-select: none;
+  }
+
+  .agent__button:focus-visible {
+    outline: 3px solid var(--voice-agent-foreground);
+    outline-offset: 3px;
+  }
+
+  .agent__button[aria-pressed='true'] {
+    transform: scale(1.05);
+  }
+
+  .agent__button:disabled {
+    cursor: progress;
+    opacity: 0.7;
+  }
+
+  .agent__button svg {
+    width: 45%;
+    height: 45%;
+    fill: currentColor;
+  }
+
+  .agent__status {
+    flex: 1;
+    min-width: 0;
+    color: var(--voice-agent-muted);
+  }
+
+  .agent__progress {
+    display: block;
+    width: 100%;
+    height: 0.4rem;
+    margin-top: var(--voice-agent-gap);
+    accent-color: var(--voice-agent-accent);
+  }
+
+  .agent__captions {
+    display: flex;
+    flex-direction: column;
+    gap: 0.35rem;
+    max-height: 14rem;
+    overflow-y: auto;
+    margin: var(--voice-agent-gap) 0 0;
+    padding: 0;
+    list-style: none;
+  }
+
+  .agent__captions:empty {
+    display: none;
+  }
+
+  .agent__caption--user {
+    align-self: flex-end;
+    text-align: end;
+  }
+
+  .agent__caption--agent {
+    align-self: flex-start;
+  }
+
+  .agent__caption--note {
+    align-self: center;
+    color: var(--voice-agent-muted);
+    font-size: 0.85em;
+  }
+
+  .agent__caption-speaker {
+    font-weight: 600;
+  }
+
+  .agent__error {
+    margin-top: var(--voice-agent-gap);
+    padding: 0.5rem 0.75rem;
+    border-left: 3px solid var(--voice-agent-error);
+    color: var(--voice-agent-error);
+  }
+
+  .agent__error[hidden] {
+    display: none;
+  }
+
+  .agent__form {
+    display: flex;
+    gap: 0.5rem;
+    margin-top: var(--voice-agent-gap);
+  }
+
+  .agent__input {
+    flex: 1;
+    min-width: 0;
+    padding: 0.45rem 0.6rem;
+    border: 1px solid var(--voice-agent-border);
+    border-radius: calc(var(--voice-agent-radius) / 2);
+    background: transparent;
+    color: inherit;
+    font: inherit;
+  }
+
+  .agent__send {
+    padding: 0.45rem 0.8rem;
+    border: 1px solid var(--voice-agent-accent);
+    border-radius: calc(var(--voice-agent-radius) / 2);
+    background: transparent;
+    color: var(--voice-agent-accent);
+    font: inherit;
+    cursor: pointer;
+  }
+
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+  }
+
+  @media (prefers-reduced-motion: reduce) {
+    .agent__button {
+      transition: none;
+      box-shadow: none;
+    }
+    .agent__button[aria-pressed='true'] {
+      transform: none;
+    }
+  }
+`;

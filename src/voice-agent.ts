@@ -1,0 +1,572 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { property, query, state as reactiveState } from 'lit/decorators.js';
+import { MicController, MicOpenCancelled } from './controllers/mic-controller.ts';
+import { VadController } from './controllers/vad-controller.ts';
+import { VoiceAgentError, type VoiceErrorDetail } from './core/errors.ts';
+import { rmsToDbfs } from './core/level-meter.ts';
+import {
+  VOICE_AGENT_MODES,
+  createOnceWarner,
+  resolveTurnDetection,
+  validateBaseUrl,
+  validateEnum,
+  type TurnDetectionOptions,
+  type VoiceAgentMode,
+} from './core/options.ts';
+import { wallClockMs } from './core/clock.ts';
+import type { FileProgress, VadEvent } from './core/protocol.ts';
+import { AGENT_STATES, holdsAudio, transition, type AgentState, type TurnEffect, type TurnInput } from './core/turn-machine.ts';
+import {
+  VoiceDebugEvent,
+  VoiceErrorEvent,
+  VoiceLevelEvent,
+  VoiceModelProgressEvent,
+  VoiceSpeechEndEvent,
+  VoiceSpeechStartEvent,
+  VoiceStateChangeEvent,
+  VoiceTranscriptEvent,
+  type VoiceSpeechEndDetail,
+} from './events/index.ts';
+import styles from './voice-agent.styles.ts';
+
+/** At most this many caption lines are kept in the DOM. */
+const MAX_CAPTIONS = 50;
+
+interface Caption {
+  readonly id: number;
+  readonly speaker: 'user' | 'agent' | 'note';
+  readonly text: string;
+}
+
+/** Keeps the attribute's text as is, so validation can quote it in its warning. */
+const rawAttribute = {
+  fromAttribute: (value: string | null) => value ?? undefined,
+  toAttribute: (value: unknown) => (value === undefined || value === null ? null : String(value)),
+};
+
+const MIC_ICON = html`<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+  <path d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3Zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.92V21h2v-3.08A7 7 0 0 0 19 11h-2Z" />
+</svg>`;
+const STOP_ICON = html`<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+  <rect x="6" y="6" width="12" height="12" rx="2" />
+</svg>`;
+
+/**
+ * A voice assistant in one element: it listens on the visitor's device (AudioWorklet +
+ * Silero VAD) and decides when a turn starts and ends. Nothing it hears leaves the device.
+ *
+ * @summary On-device voice turn-taking, as a drop-in custom element.
+ *
+ * @example
+ * ```html
+ * <script type="module" src="/voice-agent.js"></script>
+ * <voice-agent silence-ms="500"></voice-agent>
+ * <script type="module">
+ *   const agent = document.querySelector('voice-agent');
+ *   agent.addEventListener('voice-speech-end', (e) => console.log(e.detail.durationMs));
+ *   await agent.start();   // asks for the microphone
+ * </script>
+ * ```
+ *
+ * @event voice-state-change - `state` changed. `detail: { state, previous }`.
+ * @event voice-speech-start - The visitor started talking (confirmed speech). `detail: { startMs }`.
+ * @event voice-speech-end - The visitor's turn ended. `detail: { audio, durationMs, startMs, endMs, endOfTurnDelayMs, vadMsPerFrame }`.
+ * @event voice-level - Input loudness, ≤ 20 Hz while listening. `detail: { source, rms, dbfs }`.
+ * @event voice-model-progress - Model download progress. `detail: { model, file, loaded, total }`.
+ * @event voice-transcript - Text the visitor typed (and, with a speech recognizer, said). `detail: { text, final, language, source }`.
+ * @event voice-error - Something failed. `detail: { code, message, recoverable }`.
+ * @event voice-debug - Only with the `debug` attribute: per-frame VAD records. Not a stable API.
+ *
+ * @csspart container - The element's inner wrapper.
+ * @csspart button - The talk button.
+ * @csspart status - The status line (a polite live region).
+ * @csspart progress - The model download progress bar.
+ * @csspart captions - The list of what was said (a polite live region).
+ * @csspart caption - One line of the captions.
+ * @csspart error - The error message area.
+ * @csspart text-form - The typed-input form.
+ * @csspart text-input - The text input.
+ * @csspart send-button - The send button of the text form.
+ *
+ * @cssproperty [--voice-agent-accent=#2563eb] - Button and progress colour.
+ * @cssproperty [--voice-agent-accent-contrast=#ffffff] - Icon colour on the accent.
+ * @cssproperty [--voice-agent-background=#ffffff] - Background.
+ * @cssproperty [--voice-agent-foreground=#111827] - Text colour.
+ * @cssproperty [--voice-agent-muted=#6b7280] - Status and note text colour.
+ * @cssproperty [--voice-agent-border=#d1d5db] - Border colour.
+ * @cssproperty [--voice-agent-error=#b91c1c] - Error colour.
+ * @cssproperty [--voice-agent-radius=0.75rem] - Corner radius.
+ * @cssproperty [--voice-agent-gap=0.75rem] - Spacing between pieces.
+ * @cssproperty [--voice-agent-button-size=3.5rem] - Diameter of the talk button.
+ * @cssproperty [--voice-agent-font=system-ui] - Font family.
+ *
+ * @cssstate idle - Not listening.
+ * @cssstate loading - Loading models / opening the microphone.
+ * @cssstate listening - Listening for the visitor.
+ * @cssstate user-speaking - The visitor is talking.
+ * @cssstate transcribing - Turning speech into text.
+ * @cssstate thinking - Waiting for the answer.
+ * @cssstate speaking - Speaking the answer.
+ * @cssstate error - Voice input failed; see the error area. Text input still works.
+ */
+export class VoiceAgent extends LitElement {
+  static override styles = styles;
+
+  /**
+   * Base URL for every downloadable model file, in the layout `${base}/${modelId}/${file}`
+   * (self-hosting, offline demos). Unset: the public model hubs.
+   */
+  @property({ attribute: 'model-base-url' }) modelBaseUrl: string | undefined;
+
+  /** Silence (ms) after the visitor's last word before their turn ends. 100–5000, default 500. */
+  @property({ attribute: 'silence-ms', converter: rawAttribute }) silenceMs: number | undefined;
+
+  /** Speech probability (0.05–0.95) at which a frame counts as speech. Default 0.5. */
+  @property({ attribute: 'vad-threshold', converter: rawAttribute }) vadThreshold: number | undefined;
+
+  /** Shortest speech (ms) that counts as a turn; shorter bursts are dropped. 0–5000, default 250. */
+  @property({ attribute: 'min-speech-ms', converter: rawAttribute }) minSpeechMs: number | undefined;
+
+  /**
+   * Diagnostics: dispatch `voice-debug` events with per-frame VAD probabilities and costs.
+   * Meant for tuning `vad-threshold` / `silence-ms`, not for production pages.
+   */
+  @property({ type: Boolean }) debug = false;
+
+  /** `hands-free` (the VAD ends turns), `push-to-talk` (hold the button), or `text` (no microphone). */
+  @property() mode: VoiceAgentMode = 'hands-free';
+
+  /** What the agent is doing now. Mirrored by the `state` attribute and the custom states. */
+  get state(): AgentState {
+    return this.currentState;
+  }
+
+  @reactiveState() private currentState: AgentState = 'idle';
+  @reactiveState() private error: VoiceErrorDetail | null = null;
+  @reactiveState() private captions: readonly Caption[] = [];
+  @reactiveState() private downloadFraction: number | null = null;
+  @reactiveState() private talkHeld = false;
+
+  @query('.agent__button') private button!: HTMLButtonElement | null;
+
+  private readonly internals: ElementInternals | null;
+  private readonly warn = createOnceWarner();
+  private turnOptions: TurnDetectionOptions = resolveTurnDetection({}, this.warn);
+  private resolvedMode: VoiceAgentMode = 'hands-free';
+  private resolvedModelBaseUrl: string | undefined;
+  /** Bumped whenever an audio session is released: stale async work checks it. */
+  private audioSession = 0;
+  private acquiring: Promise<void> | null = null;
+  private pendingTurn: VadEvent | null = null;
+  private readonly downloads = new Map<string, FileProgress>();
+  private captionId = 0;
+
+  private readonly mic = new MicController(this, {
+    onLevel: (rms) => this.handleLevel(rms),
+    onEnded: (error) => {
+      this.reportError(error);
+      this.input({ type: 'audio-lost' });
+    },
+  });
+
+  private readonly vad = new VadController(this, {
+    onEvent: (event) => this.handleVadEvent(event),
+    onProgress: (progress) => this.handleProgress('vad', progress),
+    onCrash: (error) => {
+      this.reportError(error);
+      this.input({ type: 'audio-lost' });
+    },
+  });
+
+  constructor() {
+    super();
+    // Custom states need ElementInternals; older engines fall back to the attribute.
+    this.internals = typeof this.attachInternals === 'function' ? this.attachInternals() : null;
+  }
+
+  /**
+   * Downloads and warms the models so the first click is fast. Progress arrives as
+   * `voice-model-progress`. Safe to call more than once.
+   */
+  async preload(): Promise<void> {
+    try {
+      await this.vad.load();
+    } catch (error) {
+      const voiceError = VoiceAgentError.from(error, 'model-load-failed');
+      this.reportError(voiceError);
+      throw voiceError;
+    }
+  }
+
+  /**
+   * Asks for the microphone and starts listening. Resolves once listening (state
+   * `listening`), or after a failure has been reported (state `error`, a `voice-error`
+   * event, and a visible explanation). Call it from a user gesture. In `text` mode it
+   * does nothing: there is no microphone to open.
+   */
+  async start(): Promise<void> {
+    this.input({ type: 'start', voiceInput: this.resolvedMode !== 'text' });
+    await this.acquiring;
+  }
+
+  /** Stops listening and releases the microphone, the audio graph and the VAD stream. */
+  async stop(): Promise<void> {
+    this.input({ type: 'stop' });
+    await this.acquiring;
+  }
+
+  /**
+   * Takes a typed message as the visitor's turn (the text input does the same).
+   * Dispatches `voice-transcript` with `source: 'text'`.
+   */
+  send(text: string): void {
+    this.sendText(text);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.syncState();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // Controllers release the mic and terminate the worker (hostDisconnected); the state
+    // machine is told too, so `state` reads `idle` if the element is re-attached.
+    this.talkHeld = false;
+    this.input({ type: 'stop' });
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('silenceMs') || changed.has('vadThreshold') || changed.has('minSpeechMs')) {
+      this.turnOptions = resolveTurnDetection(
+        { silenceMs: this.silenceMs, vadThreshold: this.vadThreshold, minSpeechMs: this.minSpeechMs },
+        this.warn,
+      );
+      if (holdsAudio(this.currentState)) void this.vad.configure(this.turnOptions);
+    }
+    if (changed.has('mode')) {
+      this.resolvedMode = validateEnum('mode', this.mode, VOICE_AGENT_MODES, 'hands-free', this.warn);
+    }
+    if (changed.has('modelBaseUrl')) {
+      this.resolvedModelBaseUrl = validateBaseUrl('model-base-url', this.modelBaseUrl, document.baseURI, this.warn);
+    }
+  }
+
+  /** The validated model base URL (no trailing slash), or undefined for the public hubs. */
+  get effectiveModelBaseUrl(): string | undefined {
+    return this.resolvedModelBaseUrl;
+  }
+
+  // ── state machine plumbing ──────────────────────────────────────────────────────────
+
+  /** Feeds the turn machine and carries out what it decides. */
+  private input(input: TurnInput): void {
+    const previous = this.currentState;
+    const { state, effects } = transition(previous, input);
+    if (state !== previous) {
+      this.currentState = state;
+      this.syncState();
+      this.dispatchEvent(new VoiceStateChangeEvent({ state, previous }));
+    }
+    for (const effect of effects) this.runEffect(effect);
+  }
+
+  private runEffect(effect: TurnEffect): void {
+    switch (effect.type) {
+      case 'acquire-audio':
+        this.error = null;
+        this.acquiring = this.acquireAudio().finally(() => {
+          this.acquiring = null;
+        });
+        return;
+      case 'release-audio':
+        this.releaseAudio();
+        return;
+      case 'begin-manual-turn':
+        void this.vad.beginManualTurn();
+        return;
+      case 'end-manual-turn':
+        void this.vad.endManualTurn();
+        return;
+      case 'deliver-turn':
+        this.deliverTurn();
+        return;
+    }
+  }
+
+  private async acquireAudio(): Promise<void> {
+    const session = ++this.audioSession;
+    try {
+      const [, frames] = await Promise.all([this.vad.load(), this.mic.open()]);
+      if (session !== this.audioSession) return;
+      await this.vad.start(frames, this.turnOptions, this.debug);
+      if (session !== this.audioSession) return;
+      this.input({ type: 'audio-ready' });
+      if (this.resolvedMode === 'push-to-talk' && this.talkHeld) this.input({ type: 'talk-pressed' });
+    } catch (error) {
+      if (session !== this.audioSession || error instanceof MicOpenCancelled) return;
+      this.reportError(VoiceAgentError.from(error));
+      this.input({ type: 'audio-failed' });
+    }
+  }
+
+  private releaseAudio(): void {
+    this.audioSession++;
+    this.pendingTurn = null;
+    this.setLevel(0);
+    void this.mic.close();
+    void this.vad.stop();
+  }
+
+  private handleVadEvent(event: VadEvent): void {
+    switch (event.type) {
+      case 'speech-onset':
+        return;
+      case 'speech-start':
+        this.input({ type: 'speech-start' });
+        if (this.currentState === 'user-speaking') {
+          this.dispatchEvent(new VoiceSpeechStartEvent({ startMs: event.startMs }));
+        }
+        return;
+      case 'speech-end':
+        this.pendingTurn = event;
+        this.input({ type: 'speech-end' });
+        this.pendingTurn = null;
+        return;
+      case 'misfire':
+        this.input({ type: 'misfire' });
+        return;
+      case 'frames':
+        this.dispatchEvent(new VoiceDebugEvent({ kind: 'vad-frames', frames: event.records }));
+        return;
+      case 'failure':
+        this.reportError(new VoiceAgentError('worker-failed', event.message));
+        this.input({ type: 'audio-lost' });
+        return;
+    }
+  }
+
+  private deliverTurn(): void {
+    const event = this.pendingTurn;
+    if (!event || event.type !== 'speech-end') return;
+    const detail: VoiceSpeechEndDetail = {
+      audio: event.audio,
+      durationMs: (event.audio.length / 16_000) * 1000,
+      startMs: event.startMs,
+      endMs: event.endMs,
+      endOfTurnDelayMs: event.lastSpeechAt ? Math.max(0, wallClockMs() - event.lastSpeechAt) : 0,
+      vadMsPerFrame: event.vadMsPerFrame ?? 0,
+    };
+    this.dispatchEvent(new VoiceSpeechEndEvent(detail));
+    this.addCaption('note', `You spoke for ${(detail.durationMs / 1000).toFixed(1)} s`);
+  }
+
+  // ── UI state ────────────────────────────────────────────────────────────────────────
+
+  private syncState(): void {
+    this.setAttribute('state', this.currentState);
+    const states = this.internals?.states;
+    if (!states) return;
+    for (const name of AGENT_STATES) {
+      try {
+        if (name === this.currentState) states.add(name);
+        else states.delete(name);
+      } catch {
+        // Engines with the older `--dashed` CustomStateSet syntax reject plain names.
+        return;
+      }
+    }
+  }
+
+  private reportError(error: VoiceAgentError): void {
+    this.error = error.toDetail();
+    this.dispatchEvent(new VoiceErrorEvent(error.toDetail()));
+  }
+
+  private handleLevel(rms: number): void {
+    this.setLevel(rms);
+    this.dispatchEvent(new VoiceLevelEvent({ source: 'input', rms, dbfs: rmsToDbfs(rms) }));
+  }
+
+  /** Drives the button's glow directly: a re-render 20 times a second buys nothing. */
+  private setLevel(rms: number): void {
+    // Map -60..-10 dBFS onto 0..1 so normal speech fills the range.
+    const level = Math.min(1, Math.max(0, (rmsToDbfs(rms) + 60) / 50));
+    this.button?.style.setProperty('--level', level.toFixed(2));
+  }
+
+  private handleProgress(model: string, progress: FileProgress): void {
+    this.downloads.set(`${model}/${progress.file}`, progress);
+    let loaded = 0;
+    let total = 0;
+    for (const file of this.downloads.values()) {
+      loaded += file.loaded;
+      total += file.total || file.loaded;
+    }
+    this.downloadFraction = total > 0 && loaded < total ? loaded / total : null;
+    this.dispatchEvent(new VoiceModelProgressEvent({ model, ...progress }));
+  }
+
+  private addCaption(speaker: Caption['speaker'], text: string): void {
+    const next = [...this.captions, { id: ++this.captionId, speaker, text }];
+    this.captions = next.length > MAX_CAPTIONS ? next.slice(next.length - MAX_CAPTIONS) : next;
+  }
+
+  private sendText(raw: string): void {
+    const text = String(raw ?? '').trim();
+    if (!text) return;
+    this.addCaption('user', text);
+    this.dispatchEvent(new VoiceTranscriptEvent({ text, final: true, language: 'und', source: 'text' }));
+  }
+
+  // ── input handlers ──────────────────────────────────────────────────────────────────
+
+  private readonly handleButtonClick = () => {
+    if (this.resolvedMode !== 'hands-free') return;
+    if (holdsAudio(this.currentState)) void this.stop();
+    else void this.start();
+  };
+
+  private readonly handleTalkDown = (event: PointerEvent | KeyboardEvent) => {
+    if (this.resolvedMode !== 'push-to-talk') return;
+    if (event instanceof KeyboardEvent) {
+      if ((event.key !== ' ' && event.key !== 'Enter') || event.repeat) return;
+      event.preventDefault();
+    } else if (event.button !== 0) {
+      return;
+    }
+    this.talkHeld = true;
+    if (this.currentState === 'idle' || this.currentState === 'error') void this.start();
+    else this.input({ type: 'talk-pressed' });
+  };
+
+  private readonly handleTalkUp = (event: PointerEvent | KeyboardEvent) => {
+    if (this.resolvedMode !== 'push-to-talk' || !this.talkHeld) return;
+    if (event instanceof KeyboardEvent) {
+      if (event.key !== ' ' && event.key !== 'Enter') return;
+      event.preventDefault();
+    }
+    this.talkHeld = false;
+    this.input({ type: 'talk-released' });
+  };
+
+  private readonly handleSubmit = (event: SubmitEvent) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const input = form.elements.namedItem('message') as HTMLInputElement | null;
+    if (!input) return;
+    this.send(input.value);
+    input.value = '';
+  };
+
+  // ── rendering ───────────────────────────────────────────────────────────────────────
+
+  private statusText(): string {
+    switch (this.currentState) {
+      case 'idle':
+        return this.resolvedMode === 'text'
+          ? 'Type a message below.'
+          : this.resolvedMode === 'push-to-talk'
+            ? 'Hold the button and talk.'
+            : 'Press the button to talk.';
+      case 'loading':
+        return this.downloadFraction === null
+          ? 'Starting…'
+          : `Loading models… ${Math.round(this.downloadFraction * 100)}%`;
+      case 'listening':
+        return this.resolvedMode === 'push-to-talk' ? 'Hold the button and talk.' : 'Listening…';
+      case 'user-speaking':
+        return 'Hearing you…';
+      case 'transcribing':
+        return 'Transcribing…';
+      case 'thinking':
+        return 'Thinking…';
+      case 'speaking':
+        return 'Speaking…';
+      case 'error':
+        return 'Voice input is unavailable.';
+    }
+  }
+
+  private buttonLabel(): string {
+    if (this.resolvedMode === 'push-to-talk') return 'Hold to talk';
+    return holdsAudio(this.currentState) ? 'Stop listening' : 'Start talking';
+  }
+
+  protected override render() {
+    const mode = this.resolvedMode;
+    const active = holdsAudio(this.currentState);
+    const pressed = mode === 'push-to-talk' ? this.talkHeld : active;
+    return html`
+      <div part="container" class="agent">
+        <div class="agent__header">
+          ${mode === 'text'
+            ? nothing
+            : html`<button
+                part="button"
+                class="agent__button"
+                type="button"
+                aria-label=${this.buttonLabel()}
+                aria-pressed=${pressed ? 'true' : 'false'}
+                @click=${this.handleButtonClick}
+                @pointerdown=${this.handleTalkDown}
+                @pointerup=${this.handleTalkUp}
+                @pointercancel=${this.handleTalkUp}
+                @pointerleave=${this.handleTalkUp}
+                @keydown=${this.handleTalkDown}
+                @keyup=${this.handleTalkUp}
+              >
+                ${active && mode === 'hands-free' ? STOP_ICON : MIC_ICON}
+              </button>`}
+          <div part="status" class="agent__status" role="status" aria-live="polite">${this.statusText()}</div>
+        </div>
+        ${this.downloadFraction === null
+          ? nothing
+          : html`<progress
+              part="progress"
+              class="agent__progress"
+              max="1"
+              .value=${this.downloadFraction}
+              aria-label="Model download"
+            ></progress>`}
+        <ol part="captions" class="agent__captions" aria-live="polite" aria-label="Conversation">
+          ${this.captions.map(
+            (caption) =>
+              html`<li part="caption" class="agent__caption agent__caption--${caption.speaker}">
+                ${caption.speaker === 'note'
+                  ? caption.text
+                  : html`<span class="agent__caption-speaker">${caption.speaker === 'user' ? 'You' : 'Agent'}:</span>
+                      ${caption.text}`}
+              </li>`,
+          )}
+        </ol>
+        <div part="error" class="agent__error" role="alert" ?hidden=${!this.error}>${this.error?.message ?? ''}</div>
+        <form part="text-form" class="agent__form" @submit=${this.handleSubmit}>
+          <label class="visually-hidden" for="message">Message</label>
+          <input
+            part="text-input"
+            class="agent__input"
+            id="message"
+            name="message"
+            type="text"
+            autocomplete="off"
+            placeholder="Type a message"
+          />
+          <button part="send-button" class="agent__send" type="submit">Send</button>
+        </form>
+      </div>
+    `;
+  }
+}
+
+if (!customElements.get('voice-agent')) {
+  customElements.define('voice-agent', VoiceAgent);
+} else if (customElements.get('voice-agent') !== VoiceAgent) {
+  console.warn('<voice-agent>: another copy of voice-agent.js already defined the element; this copy is unused.');
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'voice-agent': VoiceAgent;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Launching Debian's Chromium with a fake microphone that plays a WAV file.
+ *
+ * Every page in a browser hears the same fake device, so each fixture gets its own
+ * browser. Flags are the ones TESTING.md documents; never a downloaded browser.
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** The preview server (serving dist/ and /models). */
+export const ORIGIN = process.env.VOICE_AGENT_TEST_ORIGIN ?? 'http://127.0.0.1:4173';
+
+export interface LaunchOptions {
+  /** WAV played as the microphone (absolute path). Omit for no fake audio file. */
+  readonly micWav?: string;
+  readonly extraArgs?: readonly string[];
+}
+
+export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
+  const args = [
+    '--no-sandbox',
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    '--autoplay-policy=no-user-gesture-required',
+    ...(options.micWav ? [`--use-file-for-fake-audio-capture=${options.micWav}%noloop`] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args, ignoreDefaultArgs: ['--mute-audio'] });
+}
+
+/**
+ * Instruments a page before any of its scripts run: records every `voice-*` event
+ * (with its time), and counts AudioContexts, Workers and microphone tracks, so tests
+ * can check that teardown really released them.
+ */
+export async function instrument(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    type Recorded = { type: string; at: number; wall: number; detail: unknown };
+    const w = window as unknown as {
+      __events: Recorded[];
+      __audioContexts: AudioContext[];
+      __workers: { worker: Worker; terminated: boolean }[];
+      __streams: MediaStream[];
+      __gumCalls: number;
+    };
+    w.__events = [];
+    w.__audioContexts = [];
+    w.__workers = [];
+    w.__streams = [];
+    w.__gumCalls = 0;
+
+    const summarize = (detail: unknown): unknown => {
+      if (!detail || typeof detail !== 'object') return detail;
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(detail as Record<string, unknown>)) {
+        out[key] = value instanceof Float32Array ? { samples: value.length } : value;
+      }
+      return out;
+    };
+    const types = [
+      'voice-state-change',
+      'voice-speech-start',
+      'voice-speech-end',
+      'voice-model-progress',
+      'voice-error',
+      'voice-transcript',
+    ];
+    for (const type of types) {
+      document.addEventListener(type, (event) => {
+        const at = performance.now();
+        w.__events.push({ type, at, wall: performance.timeOrigin + at, detail: summarize((event as Event & { detail: unknown }).detail) });
+      });
+    }
+    // Per-frame VAD records, when the element has the `debug` attribute.
+    (w as unknown as { __vadFrames: unknown[] }).__vadFrames = [];
+    document.addEventListener('voice-debug', (event) => {
+      const detail = (event as Event & { detail: { kind: string; frames: unknown[] } }).detail;
+      if (detail.kind === 'vad-frames') (w as unknown as { __vadFrames: unknown[] }).__vadFrames.push(...detail.frames);
+    });
+    // Keep the audio of every turn for comparisons with the source recording.
+    (w as unknown as { __turnAudio: Float32Array[] }).__turnAudio = [];
+    document.addEventListener('voice-speech-end', (event) => {
+      (w as unknown as { __turnAudio: Float32Array[] }).__turnAudio.push(
+        (event as Event & { detail: { audio: Float32Array } }).detail.audio,
+      );
+    });
+
+    const NativeAudioContext = window.AudioContext;
+    window.AudioContext = class extends NativeAudioContext {
+      constructor(options?: AudioContextOptions) {
+        super(options);
+        w.__audioContexts.push(this);
+      }
+    };
+    const NativeWorker = window.Worker;
+    window.Worker = class extends NativeWorker {
+      constructor(url: string | URL, options?: WorkerOptions) {
+        super(url, options);
+        const record = { worker: this as Worker, terminated: false };
+        w.__workers.push(record);
+        const terminate = this.terminate.bind(this);
+        this.terminate = () => {
+          record.terminated = true;
+          terminate();
+        };
+      }
+    };
+    if (navigator.mediaDevices?.getUserMedia) {
+      const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (constraints) => {
+        w.__gumCalls++;
+        const stream = await getUserMedia(constraints);
+        w.__streams.push(stream);
+        return stream;
+      };
+    }
+  });
+}
+
+export interface OpenedPage {
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  close(): Promise<void>;
+}
+
+/** A fresh browser (fake mic = `micWav`) with an instrumented page at `url`. */
+export async function openPage(url: string, options: LaunchOptions = {}): Promise<OpenedPage> {
+  const browser = await launchBrowser(options);
+  const context = await browser.newContext();
+  await instrument(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`[pageerror] ${error.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => customElements.get('voice-agent') !== undefined);
+  return { browser, context, page, close: () => browser.close() };
+}
+
+export interface AgentPageOptions extends LaunchOptions {
+  /** Serve the host page with COOP/COEP (cross-origin isolated). Default true. */
+  readonly isolated?: boolean;
+  /** Markup for the host page's body; default: one `<voice-agent>`. */
+  readonly body?: string;
+}
+
+/**
+ * A host page of our own (as a page author would write it) that loads the built
+ * `voice-agent.js` from the preview server. Its document is served with or without
+ * COOP/COEP, which is what decides cross-origin isolation.
+ */
+export async function openAgentPage(options: AgentPageOptions = {}): Promise<OpenedPage> {
+  const browser = await launchBrowser(options);
+  const context = await browser.newContext();
+  await instrument(context);
+  const url = `${ORIGIN}/__host__.html`;
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title>
+<script type="module" src="/voice-agent.js"></script></head>
+<body>${options.body ?? '<voice-agent></voice-agent>'}</body></html>`;
+  const isolation: Record<string, string> =
+    options.isolated === false
+      ? {}
+      : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+  await context.route(url, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html, headers: isolation }),
+  );
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`[pageerror] ${error.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => customElements.get('voice-agent') !== undefined);
+  return { browser, context, page, close: () => browser.close() };
+}
+
+export interface RecordedEvent {
+  readonly type: string;
+  /** Page clock (performance.now()). */
+  readonly at: number;
+  /** Wall clock (timeOrigin + now), comparable with worker timestamps. */
+  readonly wall: number;
+  readonly detail: Record<string, unknown>;
+}
+
+export function recordedEvents(page: Page, type?: string): Promise<RecordedEvent[]> {
+  return page.evaluate(
+    (wanted) =>
+      ((window as unknown as { __events: RecordedEvent[] }).__events ?? []).filter((e) => !wanted || e.type === wanted),
+    type,
+  );
+}
+
+/** Live (not closed) AudioContexts, unterminated Workers, and mic tracks not yet ended. */
+export function resourceCounts(page: Page): Promise<{ audioContexts: number; workers: number; liveTracks: number }> {
+  return page.evaluate(() => {
+    const w = window as unknown as {
+      __audioContexts: AudioContext[];
+      __workers: { terminated: boolean }[];
+      __streams: MediaStream[];
+    };
+    return {
+      audioContexts: w.__audioContexts.filter((c) => c.state !== 'closed').length,
+      workers: w.__workers.filter((r) => !r.terminated).length,
+      liveTracks: w.__streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length,
+    };
+  });
+}

@@ -1,0 +1,108 @@
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { extname, resolve, sep } from 'node:path';
+import type { Connect, Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Dev/preview server set-up:
+ *
+ * - `/models/*` serves a local model folder (transformers.js / Hugging Face layout), so
+ *   the demo and the tests run with no internet. Folder: `VOICE_AGENT_MODELS_DIR`, else
+ *   `public/models` if present, else `../shared/models` (this project's test models).
+ * - Cross-origin isolation headers (COOP/COEP) so onnxruntime may use threads; set
+ *   `VOICE_AGENT_CROSS_ORIGIN_ISOLATION=off` to serve without them, as a third-party
+ *   embed would be (the element must work both ways).
+ */
+const MODELS_DIR = [process.env.VOICE_AGENT_MODELS_DIR, 'public/models', '../shared/models']
+  .filter((dir): dir is string => !!dir)
+  .map((dir) => resolve(dir))
+  .find((dir) => existsSync(dir));
+const CROSS_ORIGIN_ISOLATION = process.env.VOICE_AGENT_CROSS_ORIGIN_ISOLATION !== 'off';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.onnx': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+};
+
+function serveModels(): Connect.NextHandleFunction {
+  return (req, res, next) => {
+    if (!MODELS_DIR || !req.url?.startsWith('/models/')) return next();
+    if (req.url === '/models/') {
+      // A tiny index so pages can tell that local models are mounted.
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ models: readdirSync(MODELS_DIR) }));
+      return;
+    }
+    const relative = decodeURIComponent(req.url.slice('/models/'.length).split('?')[0] ?? '');
+    const file = resolve(MODELS_DIR, relative);
+    if (!file.startsWith(MODELS_DIR + sep) || !existsSync(file) || !statSync(file).isFile()) {
+      res.statusCode = 404;
+      res.setHeader('Content-Type', 'text/plain');
+      res.end(`Not found: /models/${relative}`);
+      return;
+    }
+    res.setHeader('Content-Type', CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
+    res.setHeader('Content-Length', String(statSync(file).size));
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    createReadStream(file).pipe(res);
+  };
+}
+
+function isolationHeaders(): Connect.NextHandleFunction {
+  return (_req, res, next) => {
+    if (CROSS_ORIGIN_ISOLATION) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    next();
+  };
+}
+
+function voiceAgentServer(): Plugin {
+  return {
+    name: 'voice-agent-server',
+    configureServer(server) {
+      server.middlewares.use(isolationHeaders());
+      server.middlewares.use(serveModels());
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(isolationHeaders());
+      server.middlewares.use(serveModels());
+    },
+  };
+}
+
+export default defineConfig({
+  // Relative base: dist/ can be copied under any path of any static host, and every
+  // worker, worklet, wasm and model asset is found relative to voice-agent.js.
+  base: './',
+  plugins: [voiceAgentServer()],
+  worker: { format: 'es' },
+  build: {
+    target: 'es2022',
+    // Model and wasm files must stay files (never data: URLs): CSP and caching need that.
+    assetsInlineLimit: 0,
+    rollupOptions: {
+      input: {
+        index: resolve('index.html'),
+        'voice-agent': resolve('src/index.ts'),
+      },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'voice-agent' ? 'voice-agent.js' : 'assets/[name]-[hash].js'),
+      },
+      // Keep the element's public exports even though no page imports them.
+      preserveEntrySignatures: 'exports-only',
+    },
+  },
+  server: { port: 5173 },
+  preview: { port: 4173 },
+  test: {
+    include: ['src/**/*.test.ts', 'workers/**/*.test.ts'],
+    environment: 'node',
+  },
+});
+
+

@@ -1,0 +1,194 @@
+/**
+ * VAD worker: Silero v5 on every 32 ms frame, then the speech segmenter.
+ *
+ * Frames arrive straight from the capture worklet over a MessagePort (the main thread
+ * never touches them); turn events go back through a comlink-proxied callback, with the
+ * turn's audio transferred rather than copied.
+ */
+import * as Comlink from 'comlink';
+import * as ort from 'onnxruntime-web/wasm';
+import { wallClockMs } from '../src/core/clock.ts';
+import { SilenceEndOfTurnPolicy } from '../src/core/end-of-turn.ts';
+import type { TurnDetectionOptions } from '../src/core/options.ts';
+import {
+  FRAME_SAMPLES,
+  TARGET_SAMPLE_RATE_HZ,
+  isCaptureFrameMessage,
+  type VadAssets,
+  type VadEvent,
+  type VadFrameRecord,
+  type VadWorkerApi,
+} from '../src/core/protocol.ts';
+import { SpeechSegmenter, type SegmenterEvent } from '../src/core/speech-segmenter.ts';
+import { SileroVad } from './silero-vad.ts';
+import { loadModelBytes, namedError } from './worker-utils.ts';
+
+/** Inference times kept for the per-turn cost figure. */
+const TIMING_WINDOW = 512;
+
+let vad: SileroVad | null = null;
+let loading: Promise<void> | null = null;
+let framePort: MessagePort | null = null;
+let segmenter: SpeechSegmenter | null = null;
+let speechThreshold = 0.5;
+let emit: ((event: VadEvent) => void) | null = null;
+/** Frames are processed strictly in order; this is the tail of that chain. */
+let chain: Promise<void> = Promise.resolve();
+let lastSpeechAt = 0;
+const inferenceMs: number[] = [];
+/** Debug reports: frame records not yet sent, or null when reporting is off. */
+let frameRecords: VadFrameRecord[] | null = null;
+const FRAME_REPORT_BATCH = 8;
+/** Options received mid-turn, applied once the turn is over. */
+let pendingOptions: TurnDetectionOptions | null = null;
+let failed = false;
+
+function createSegmenter(options: TurnDetectionOptions): SpeechSegmenter {
+  speechThreshold = options.speechThreshold;
+  return new SpeechSegmenter(
+    { ...options, frameSamples: FRAME_SAMPLES, sampleRateHz: TARGET_SAMPLE_RATE_HZ },
+    new SilenceEndOfTurnPolicy(options.silenceMs),
+  );
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function deliver(events: readonly SegmenterEvent[]): void {
+  const send = emit;
+  if (!send) return;
+  for (const event of events) {
+    const emittedAt = wallClockMs();
+    if (event.type === 'speech-end') {
+      const stamped: VadEvent = { ...event, emittedAt, lastSpeechAt, vadMsPerFrame: median(inferenceMs) };
+      void Promise.resolve(send(Comlink.transfer(stamped, [event.audio.buffer]))).catch(() => {});
+    } else {
+      void Promise.resolve(send({ ...event, emittedAt })).catch(() => {});
+    }
+  }
+}
+
+async function handleFrame(index: number, pcm: Float32Array): Promise<void> {
+  if (!vad || !segmenter || failed) return;
+  if (pendingOptions && !segmenter.inTurn) {
+    segmenter = createSegmenter(pendingOptions);
+    pendingOptions = null;
+  }
+  const started = performance.now();
+  const probability = await vad.process(pcm);
+  const cost = performance.now() - started;
+  const at = wallClockMs();
+  inferenceMs.push(cost);
+  if (inferenceMs.length > TIMING_WINDOW) inferenceMs.shift();
+  if (probability >= speechThreshold) lastSpeechAt = at;
+  if (frameRecords) {
+    frameRecords.push({ index, probability, inferenceMs: cost, at });
+    if (frameRecords.length >= FRAME_REPORT_BATCH && emit) {
+      const records = frameRecords;
+      frameRecords = [];
+      void Promise.resolve(emit({ type: 'frames', records, emittedAt: at })).catch(() => {});
+    }
+  }
+  deliver(await segmenter.push(pcm, probability));
+}
+
+function reportFailure(error: unknown): void {
+  if (failed) return; // one report, not one per frame
+  failed = true;
+  const send = emit;
+  if (send) {
+    const message = `Voice activity detection failed: ${error instanceof Error ? error.message : String(error)}`;
+    void Promise.resolve(send({ type: 'failure', message, emittedAt: wallClockMs() })).catch(() => {});
+  }
+}
+
+function detachPort(): void {
+  if (framePort) {
+    framePort.onmessage = null;
+    framePort.close();
+    framePort = null;
+  }
+}
+
+const api: VadWorkerApi = {
+  async load(assets: VadAssets, onProgress) {
+    loading ??= (async () => {
+      // Single-threaded on purpose: Silero is tiny (≈0.4 ms per frame) and threads need
+      // cross-origin isolation, which a third-party embed cannot count on.
+      ort.env.wasm.numThreads = 1;
+      ort.env.wasm.proxy = false;
+      ort.env.wasm.wasmPaths = { wasm: assets.ortWasmUrl };
+      const bytes = await loadModelBytes(assets.modelUrl, 'the voice activity detector (Silero VAD)', (progress) => {
+        void Promise.resolve(onProgress(progress)).catch(() => {});
+      });
+      try {
+        vad = await SileroVad.create(ort, bytes, TARGET_SAMPLE_RATE_HZ);
+        // Warm-up: the first run allocates; keep that cost out of the first turn.
+        await vad.process(new Float32Array(FRAME_SAMPLES));
+        vad.reset();
+      } catch (error) {
+        throw namedError('model-load-failed', `Could not start the voice activity detector: ${String(error)}`);
+      }
+    })();
+    try {
+      await loading;
+    } catch (error) {
+      loading = null; // let a later attempt retry instead of replaying the failure
+      throw error;
+    }
+  },
+
+  async start(frames, options, onEvent, reportFrames) {
+    if (!vad) throw namedError('model-load-failed', 'The voice activity detector is not loaded.');
+    detachPort();
+    vad.reset();
+    inferenceMs.length = 0;
+    failed = false;
+    pendingOptions = null;
+    frameRecords = reportFrames ? [] : null;
+    segmenter = createSegmenter(options);
+    emit = onEvent;
+    framePort = frames;
+    frames.onmessage = (event: MessageEvent<unknown>) => {
+      const message = event.data;
+      if (!isCaptureFrameMessage(message)) return;
+      chain = chain.then(() => handleFrame(message.index, message.pcm)).catch(reportFailure);
+    };
+  },
+
+  async configure(options) {
+    // Applies from the next frame outside a turn: an open turn keeps its options.
+    pendingOptions = options;
+  },
+
+  async beginManualTurn() {
+    await chain;
+    if (segmenter) deliver(segmenter.beginManualTurn());
+  },
+
+  async endManualTurn() {
+    await chain;
+    if (segmenter) deliver(segmenter.endManualTurn());
+  },
+
+  async stop() {
+    detachPort();
+    await chain;
+    segmenter?.reset();
+    segmenter = null;
+    emit = null;
+  },
+
+  async dispose() {
+    await api.stop();
+    await vad?.release();
+    vad = null;
+    loading = null;
+  },
+};
+
+Comlink.expose(api);

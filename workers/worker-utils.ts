@@ -1,0 +1,79 @@
+/**
+ * Small helpers shared by the model workers.
+ */
+import type { FileProgress } from '../src/core/protocol.ts';
+
+/**
+ * An Error whose `name` is a VoiceErrorCode: comlink re-creates thrown errors on the main
+ * thread from name + message only, so the code has to travel in `name`.
+ */
+export function namedError(code: string, message: string): Error {
+  const error = new Error(message);
+  error.name = code;
+  return error;
+}
+
+/** The last path segment of a URL, for progress reports and messages. */
+export function fileNameOf(url: string): string {
+  try {
+    return new URL(url).pathname.split('/').pop() || url;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Fetches a model file with byte progress and checks that it is one: a 404, an HTML page
+ * served in its place (a common static-host fallback) or an empty body becomes a clear
+ * error naming the file, not a protobuf parse failure three layers down.
+ */
+export async function loadModelBytes(
+  url: string,
+  what: string,
+  onProgress?: (progress: FileProgress) => void,
+): Promise<ArrayBuffer> {
+  const file = fileNameOf(url);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw namedError('model-load-failed', `Could not download ${what} (${url}): ${String(error)}`);
+  }
+  if (!response.ok) {
+    throw namedError('model-load-failed', `Could not download ${what} (${url}): HTTP ${response.status}`);
+  }
+  if ((response.headers.get('content-type') ?? '').includes('text/html')) {
+    throw namedError('model-load-failed', `${url} returned an HTML page instead of ${what}.`);
+  }
+  // With a content-encoding, content-length counts compressed bytes: useless as a total.
+  const encoding = response.headers.get('content-encoding');
+  const total = encoding && encoding !== 'identity' ? 0 : Number(response.headers.get('content-length')) || 0;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = response.body?.getReader();
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.byteLength;
+      onProgress?.({ file, loaded, total });
+    }
+  } else {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    chunks.push(bytes);
+    loaded = bytes.byteLength;
+  }
+  if (loaded === 0) throw namedError('model-load-failed', `${url} is empty (expected ${what}).`);
+  if (total && loaded < total) {
+    throw namedError('model-load-failed', `${url} was cut off (${loaded} of ${total} bytes).`);
+  }
+  onProgress?.({ file, loaded, total: total || loaded });
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes.buffer;
+}

@@ -209,7 +209,7 @@ export class VoiceAgent extends LitElement {
     await this.acquiring;
   }
 
-  /** Stops listening and releases the microphone, the audio graph and the VAD stream. */
+  /** Stops listening and releases the microphone, the audio graph and the model workers. */
   async stop(): Promise<void> {
     this.input({ type: 'stop' });
     await this.acquiring;
@@ -315,7 +315,10 @@ export class VoiceAgent extends LitElement {
     this.pendingTurn = null;
     this.setLevel(0);
     void this.mic.close();
-    void this.vad.stop();
+    // Terminate rather than idle the VAD worker: stop() promises to free everything
+    // (memory included). The next start() reloads it from the HTTP cache in well under
+    // a second; preload() can warm it again ahead of time.
+    this.vad.dispose();
   }
 
   private handleVadEvent(event: VadEvent): void {

@@ -74,11 +74,6 @@ export class VadController implements ReactiveController {
     if (this.worker.running) await this.worker.api.endManualTurn();
   }
 
-  /** Stops segmenting (the model stays loaded for the next start()). */
-  async stop(): Promise<void> {
-    if (this.worker.running) await this.worker.api.stop().catch(() => {});
-  }
-
   /** Terminates the worker; a later load() starts a fresh one. */
   dispose(): void {
     this.worker.terminate();

@@ -30,11 +30,15 @@ export interface TurnDetectionOptions {
 }
 
 /**
- * Defaults tuned on `../shared/audio` (see README "Turn detection"): the Silero reference
- * thresholds (0.5 in, 0.35 out) and a 500 ms hangover. Measured there, they end a turn
- * ~0.5 s after the last voiced frame (vad-web's defaults: ~1.4 s), yield no turn on the
- * noise-only clips, and cut the mid-sentence pauses of the long-pause clips no more
- * often than vad-web's 1400 ms hangover does (all of those pauses are ≥ 1.5 s).
+ * Defaults tuned on `../shared/audio` with `npm run bench:vad` (see README "Turn
+ * detection"): the Silero reference thresholds (0.5 in, 0.35 out) and a 500 ms hangover.
+ * Measured live in Chromium there, a turn ends ~0.51 s after the last voiced frame
+ * (vad-web's defaults: ~1.38 s), the noise-only clips yield no turn, and the long-pause
+ * clips are cut exactly where vad-web's 1400 ms hangover cuts them (all their pauses are
+ * ≥ 1.5 s). `minSpeechMs` (counted over frames in the hysteresis' speaking state) is
+ * 250 ms = 8 frames: over repeated live runs the noise-only clips reached at most 7 such
+ * frames (dishes noise starting after silence, while Chromium's noise suppressor adapts).
+ * A soft phrase that falls short is not lost: see MISFIRE_CARRY_MS in speech-segmenter.ts.
  */
 export const DEFAULT_TURN_DETECTION: TurnDetectionOptions = {
   speechThreshold: 0.5,

@@ -14,7 +14,7 @@ import type { TurnDetectionOptions } from './options.ts';
 export type SegmenterEvent =
   /** The first frame at or above the speech threshold: maybe speech, maybe a click. */
   | { readonly type: 'speech-onset'; readonly startMs: number }
-  /** The turn has `minSpeechMs` of speech: the visitor is talking. */
+  /** The turn has `minSpeechMs` of speech (frames in the speaking state): the visitor is talking. */
   | { readonly type: 'speech-start'; readonly startMs: number }
   /** The turn ended; `audio` is its 16 kHz speech from pad to just after the last voiced frame. */
   | {
@@ -37,6 +37,15 @@ export interface SegmenterConfig extends TurnDetectionOptions {
 /** Audio kept after the last voiced frame, so trailing consonants survive. */
 export const POST_SPEECH_PAD_MS = 192;
 
+/**
+ * How long a misfire's audio waits for a real turn to follow. Live Silero scores of a
+ * short, soft phrase vary from run to run (JFK's "ask not" has 6–14 frames in the speaking
+ * state), so it may fail `minSpeechMs` on its own; if speech resumes within this window
+ * the misfire's audio leads the next turn instead of being lost. Noise that never turns
+ * into speech still yields no turn.
+ */
+export const MISFIRE_CARRY_MS = 1500;
+
 export class SpeechSegmenter {
   private readonly config: SegmenterConfig;
   private readonly policy: EndOfTurnPolicy;
@@ -49,6 +58,9 @@ export class SpeechSegmenter {
   private frameIndex = 0;
   /** Recent frames while no turn is open (the pre-speech pad). */
   private pad: Float32Array[] = [];
+  /** A misfire's audio (and everything since), kept for {@link MISFIRE_CARRY_MS}. */
+  private carried: { frames: Float32Array[]; startFrameIndex: number; idleFrames: number } | null = null;
+  private readonly carryFrames: number;
   private turn: {
     frames: Float32Array[];
     /** Index (in `frames`) of the last frame at or above the speech threshold. */
@@ -56,6 +68,8 @@ export class SpeechSegmenter {
     startFrameIndex: number;
     speechFrames: number;
     silentRun: number;
+    /** In the speaking state of the hysteresis (see push()). */
+    speaking: boolean;
     confirmed: boolean;
     manual: boolean;
   } | null = null;
@@ -66,6 +80,7 @@ export class SpeechSegmenter {
     this.frameMs = (config.frameSamples / config.sampleRateHz) * 1000;
     this.padFrames = Math.round(config.preSpeechPadMs / this.frameMs);
     this.postPadFrames = Math.round(POST_SPEECH_PAD_MS / this.frameMs);
+    this.carryFrames = Math.round(MISFIRE_CARRY_MS / this.frameMs);
     this.minSpeechFrames = Math.max(1, Math.ceil(config.minSpeechMs / this.frameMs));
     this.maxTurnFrames = Math.max(1, Math.floor(config.maxTurnMs / this.frameMs));
   }
@@ -101,14 +116,21 @@ export class SpeechSegmenter {
     }
 
     turn.frames.push(frame);
-    if (isSpeech) {
+    // Hysteresis: speaking from a frame ≥ the speech threshold until one below the
+    // silence threshold. Every frame in that state counts as speech: soft phrases (JFK's
+    // "ask not") score only a few frames above 0.5 live but stay above 0.35 between them.
+    if (isSpeech) turn.speaking = true;
+    else if (isSilence) turn.speaking = false;
+    if (turn.speaking) {
       turn.speechFrames++;
-      turn.silentRun = 0;
-      turn.lastSpeechFrame = turn.frames.length - 1;
       if (!turn.confirmed && turn.speechFrames >= this.minSpeechFrames) {
         turn.confirmed = true;
         events.push({ type: 'speech-start', startMs: this.msAt(turn.startFrameIndex) });
       }
+    }
+    if (isSpeech) {
+      turn.silentRun = 0;
+      turn.lastSpeechFrame = turn.frames.length - 1;
     } else if (isSilence) {
       turn.silentRun++;
     }
@@ -151,19 +173,23 @@ export class SpeechSegmenter {
   reset(): void {
     this.turn = null;
     this.pad = [];
+    this.carried = null;
   }
 
   private openTurn(frameIndex: number, manual: boolean): NonNullable<SpeechSegmenter['turn']> {
+    const carried = manual ? null : this.carried;
     const turn = {
-      frames: this.pad,
+      frames: carried ? carried.frames : this.pad,
       lastSpeechFrame: -1,
-      startFrameIndex: frameIndex,
+      startFrameIndex: carried ? carried.startFrameIndex : frameIndex,
       speechFrames: 0,
       silentRun: 0,
+      speaking: false,
       confirmed: false,
       manual,
     };
     this.pad = [];
+    this.carried = null;
     this.turn = turn;
     return turn;
   }
@@ -175,7 +201,13 @@ export class SpeechSegmenter {
     const endMs = this.streamMs;
     // Silent tail frames become the next turn's pre-speech pad.
     this.pad = turn.frames.slice(Math.max(turn.lastSpeechFrame + 1, turn.frames.length - this.padFrames));
-    if (!turn.confirmed) return { type: 'misfire', startMs, endMs };
+    if (!turn.confirmed) {
+      if (!turn.manual) {
+        this.carried = { frames: turn.frames, startFrameIndex: turn.startFrameIndex, idleFrames: 0 };
+        this.pad = [];
+      }
+      return { type: 'misfire', startMs, endMs };
+    }
     const keep = Math.min(turn.frames.length, turn.lastSpeechFrame + 1 + this.postPadFrames);
     const lastSpeechMs = endMs - (turn.frames.length - 1 - turn.lastSpeechFrame) * this.frameMs;
     return {
@@ -189,6 +221,16 @@ export class SpeechSegmenter {
   }
 
   private remember(frame: Float32Array): void {
+    const carried = this.carried;
+    if (carried) {
+      carried.frames.push(frame);
+      if (++carried.idleFrames <= this.carryFrames) return;
+      // Nothing followed: drop the misfire, keep the latest frames as the usual pad.
+      this.pad = carried.frames.slice(-this.padFrames || carried.frames.length);
+      if (this.padFrames === 0) this.pad = [];
+      this.carried = null;
+      return;
+    }
     if (this.padFrames === 0) return;
     this.pad.push(frame);
     if (this.pad.length > this.padFrames) this.pad.shift();

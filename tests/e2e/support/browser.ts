@@ -35,6 +35,10 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
  * can check that teardown really released them.
  */
 export async function instrument(context: BrowserContext): Promise<void> {
+  // Scripts run under tsx (bench/) are compiled by esbuild with keepNames, which wraps
+  // named functions in a `__name(fn, "name")` helper that does not exist in the page when
+  // Playwright serialises them. Define it there as the identity.
+  await context.addInitScript('globalThis.__name ??= (fn) => fn;');
   await context.addInitScript(() => {
     type Recorded = { type: string; at: number; wall: number; detail: unknown };
     const w = window as unknown as {
@@ -142,6 +146,10 @@ export interface AgentPageOptions extends LaunchOptions {
   readonly isolated?: boolean;
   /** Markup for the host page's body; default: one `<voice-agent>`. */
   readonly body?: string;
+  /** The server that serves dist/ (default {@link ORIGIN}). */
+  readonly origin?: string;
+  /** Extra scripts run before the page's own (after the instrumentation), e.g. API stubs. */
+  readonly initScripts?: readonly string[];
 }
 
 /**
@@ -153,7 +161,8 @@ export async function openAgentPage(options: AgentPageOptions = {}): Promise<Ope
   const browser = await launchBrowser(options);
   const context = await browser.newContext();
   await instrument(context);
-  const url = `${ORIGIN}/__host__.html`;
+  for (const script of options.initScripts ?? []) await context.addInitScript(script);
+  const url = `${options.origin ?? ORIGIN}/__host__.html`;
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title>
 <script type="module" src="/voice-agent.js"></script></head>
 <body>${options.body ?? '<voice-agent></voice-agent>'}</body></html>`;

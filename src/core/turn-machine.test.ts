@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { AGENT_STATES, holdsAudio, transition, type AgentState, type TurnEffect, type TurnInput } from './turn-machine.ts';
+
+const INPUTS: readonly TurnInput[] = [
+  { type: 'start', voiceInput: true },
+  { type: 'start', voiceInput: false },
+  { type: 'audio-ready' },
+  { type: 'audio-failed' },
+  { type: 'audio-lost' },
+  { type: 'stop' },
+  { type: 'talk-pressed' },
+  { type: 'talk-released' },
+  { type: 'speech-start' },
+  { type: 'speech-end' },
+  { type: 'misfire' },
+];
+
+const key = (input: TurnInput) => (input.type === 'start' ? `start(voice=${input.voiceInput})` : input.type);
+const effects = (...types: TurnEffect['type'][]) => types.map((type) => ({ type }));
+
+/**
+ * The whole table, written out by hand: every (state, input) pair that does something.
+ * Any pair not listed must leave the state unchanged with no effects.
+ */
+const EXPECTED: Partial<Record<AgentState, Record<string, [AgentState, TurnEffect[]]>>> = {
+  idle: {
+    'start(voice=true)': ['loading', effects('acquire-audio')],
+    stop: ['idle', []],
+  },
+  error: {
+    'start(voice=true)': ['loading', effects('acquire-audio')],
+    stop: ['idle', []],
+  },
+  loading: {
+    'audio-ready': ['listening', []],
+    'audio-failed': ['error', effects('release-audio')],
+    'audio-lost': ['error', effects('release-audio')],
+    stop: ['idle', effects('release-audio')],
+  },
+  listening: {
+    'audio-lost': ['error', effects('release-audio')],
+    stop: ['idle', effects('release-audio')],
+    'talk-pressed': ['listening', effects('begin-manual-turn')],
+    'talk-released': ['listening', effects('end-manual-turn')],
+    'speech-start': ['user-speaking', []],
+  },
+  'user-speaking': {
+    'audio-lost': ['error', effects('release-audio')],
+    stop: ['idle', effects('release-audio')],
+    'talk-released': ['user-speaking', effects('end-manual-turn')],
+    'speech-end': ['listening', effects('deliver-turn')],
+  },
+  transcribing: { stop: ['idle', []] },
+  thinking: { stop: ['idle', []] },
+  speaking: { stop: ['idle', []] },
+};
+
+describe('transition', () => {
+  for (const state of AGENT_STATES) {
+    for (const input of INPUTS) {
+      const expected = EXPECTED[state]?.[key(input)] ?? [state, []];
+      it(`${state} + ${key(input)} → ${expected[0]}${expected[1].length ? ` [${expected[1].map((e) => e.type).join(', ')}]` : ''}`, () => {
+        const result = transition(state, input);
+        expect(result.state).toBe(expected[0]);
+        expect(result.effects).toEqual(expected[1]);
+      });
+    }
+  }
+
+  it('lists every state exactly once', () => {
+    expect(new Set(AGENT_STATES).size).toBe(AGENT_STATES.length);
+    expect(AGENT_STATES).toHaveLength(8);
+  });
+
+  it('runs a whole hands-free session', () => {
+    const script: TurnInput[] = [
+      { type: 'start', voiceInput: true },
+      { type: 'audio-ready' },
+      { type: 'speech-start' },
+      { type: 'speech-end' },
+      { type: 'misfire' },
+      { type: 'speech-start' },
+      { type: 'stop' },
+      { type: 'speech-end' }, // a late VAD event after stop is ignored
+    ];
+    let state: AgentState = 'idle';
+    const seen: string[] = [];
+    for (const input of script) {
+      const result = transition(state, input);
+      state = result.state;
+      seen.push(`${state}${result.effects.map((e) => `+${e.type}`).join('')}`);
+    }
+    expect(seen).toEqual([
+      'loading+acquire-audio',
+      'listening',
+      'user-speaking',
+      'listening+deliver-turn',
+      'listening',
+      'user-speaking',
+      'idle+release-audio',
+      'idle',
+    ]);
+  });
+
+  it('never acquires audio twice without releasing it in between', () => {
+    // Random walks over the input alphabet: acquire/release must alternate.
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let walk = 0; walk < 200; walk++) {
+      let state: AgentState = 'idle';
+      let held = false;
+      for (let step = 0; step < 40; step++) {
+        const input = INPUTS[Math.floor(random() * INPUTS.length)]!;
+        const result = transition(state, input);
+        for (const effect of result.effects) {
+          if (effect.type === 'acquire-audio') {
+            expect(held).toBe(false);
+            held = true;
+          }
+          if (effect.type === 'release-audio') {
+            expect(held).toBe(true);
+            held = false;
+          }
+        }
+        state = result.state;
+        expect(holdsAudio(state)).toBe(held);
+      }
+    }
+  });
+});
+
+describe('holdsAudio', () => {
+  it('is true exactly while loading, listening or hearing the visitor', () => {
+    expect(AGENT_STATES.filter(holdsAudio)).toEqual(['loading', 'listening', 'user-speaking']);
+  });
+});

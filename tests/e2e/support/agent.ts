@@ -1,0 +1,40 @@
+/**
+ * Page-side helpers shared by the end-to-end specs: start the element, wait for the fake
+ * microphone to finish playing, read back the turns' audio.
+ */
+import { expect, type Page } from '@playwright/test';
+
+/** Calls `start()` on the (first) element; returns the page time just before. */
+export async function startAgent(page: Page, selector = 'voice-agent'): Promise<number> {
+  return page.evaluate(async (s) => {
+    const t0 = performance.now();
+    await (document.querySelector(s) as HTMLElementTagNameMap['voice-agent']).start();
+    return t0;
+  }, selector);
+}
+
+export function agentState(page: Page, selector = 'voice-agent'): Promise<string> {
+  return page.evaluate((s) => (document.querySelector(s) as HTMLElementTagNameMap['voice-agent']).state, selector);
+}
+
+/** Waits until `seconds` have passed since `startedAt` (page time) and no turn is open. */
+export async function waitForPlayback(page: Page, startedAt: number, seconds: number): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        page.evaluate(
+          ([t0, s]) => performance.now() - t0 > s * 1000 && document.querySelector('voice-agent')!.state === 'listening',
+          [startedAt, seconds] as const,
+        ),
+      { timeout: (seconds + 30) * 1000, intervals: [250] },
+    )
+    .toBe(true);
+}
+
+/** The audio of every `voice-speech-end` so far, copied out of the page. */
+export async function turnAudio(page: Page): Promise<Float32Array[]> {
+  const arrays = await page.evaluate(() =>
+    (window as unknown as { __turnAudio: Float32Array[] }).__turnAudio.map((a) => Array.from(a)),
+  );
+  return arrays.map((a) => Float32Array.from(a));
+}

@@ -32,8 +32,8 @@ export interface TurnDetectionOptions {
 /**
  * Defaults tuned on `../shared/audio` with `npm run bench:vad` (see README "Turn
  * detection"): the Silero reference thresholds (0.5 in, 0.35 out) and a 500 ms hangover.
- * Measured live in Chromium there, a turn ends ~0.51 s after the last voiced frame
- * (vad-web's defaults: ~1.38 s), the noise-only clips yield no turn, and the long-pause
+ * Measured live in Chromium there, a turn ends ~0.54 s after the last voiced frame
+ * (vad-web's defaults: ~1.41 s), the noise-only clips yield no turn, and the long-pause
  * clips are cut exactly where vad-web's 1400 ms hangover cuts them (all their pauses are
  * ≥ 1.5 s). `minSpeechMs` (counted over frames in the hysteresis' speaking state) is
  * 250 ms = 8 frames: over repeated live runs the noise-only clips reached at most 7 such

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { concatPcm } from './pcm.ts';
 import { StreamingResampler } from './resampler.ts';
 
 function sine(rateHz: number, frequencyHz: number, seconds: number, amplitude = 0.5): Float32Array {
@@ -29,13 +30,7 @@ function rms(signal: Float32Array): number {
 function resampleChunked(resampler: StreamingResampler, input: Float32Array, chunk: number): Float32Array {
   const parts: Float32Array[] = [];
   for (let i = 0; i < input.length; i += chunk) parts.push(resampler.process(input.subarray(i, i + chunk)));
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concatPcm(parts);
 }
 
 describe('StreamingResampler', () => {

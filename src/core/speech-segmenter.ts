@@ -1,5 +1,6 @@
 import type { EndOfTurnPolicy } from './end-of-turn.ts';
 import type { TurnDetectionOptions } from './options.ts';
+import { concatPcm } from './pcm.ts';
 
 /**
  * Turns a stream of (frame, speech probability) pairs into visitor turns.
@@ -147,7 +148,7 @@ export class SpeechSegmenter {
         speechMs: turn.speechFrames * this.frameMs,
         turnMs: turn.frames.length * this.frameMs,
         probability,
-        audio: () => concat(turn.frames),
+        audio: () => concatPcm(turn.frames),
       });
       if (ended) events.push(this.closeTurn());
     }
@@ -199,20 +200,19 @@ export class SpeechSegmenter {
     this.turn = null;
     const startMs = this.msAt(turn.startFrameIndex);
     const endMs = this.streamMs;
-    // Silent tail frames become the next turn's pre-speech pad.
-    this.pad = turn.frames.slice(Math.max(turn.lastSpeechFrame + 1, turn.frames.length - this.padFrames));
-    if (!turn.confirmed) {
-      if (!turn.manual) {
-        this.carried = { frames: turn.frames, startFrameIndex: turn.startFrameIndex, idleFrames: 0 };
-        this.pad = [];
-      }
+    if (!turn.confirmed && !turn.manual) {
+      // The whole misfire waits for speech to resume (MISFIRE_CARRY_MS); no separate pad.
+      this.carried = { frames: turn.frames, startFrameIndex: turn.startFrameIndex, idleFrames: 0 };
       return { type: 'misfire', startMs, endMs };
     }
+    // Silent tail frames become the next turn's pre-speech pad.
+    this.pad = turn.frames.slice(Math.max(turn.lastSpeechFrame + 1, turn.frames.length - this.padFrames));
+    if (!turn.confirmed) return { type: 'misfire', startMs, endMs };
     const keep = Math.min(turn.frames.length, turn.lastSpeechFrame + 1 + this.postPadFrames);
     const lastSpeechMs = endMs - (turn.frames.length - 1 - turn.lastSpeechFrame) * this.frameMs;
     return {
       type: 'speech-end',
-      audio: concat(turn.frames.slice(0, keep)),
+      audio: concatPcm(turn.frames.slice(0, keep)),
       startMs,
       endMs,
       lastSpeechMs,
@@ -226,8 +226,7 @@ export class SpeechSegmenter {
       carried.frames.push(frame);
       if (++carried.idleFrames <= this.carryFrames) return;
       // Nothing followed: drop the misfire, keep the latest frames as the usual pad.
-      this.pad = carried.frames.slice(-this.padFrames || carried.frames.length);
-      if (this.padFrames === 0) this.pad = [];
+      this.pad = this.padFrames > 0 ? carried.frames.slice(-this.padFrames) : [];
       this.carried = null;
       return;
     }
@@ -239,16 +238,4 @@ export class SpeechSegmenter {
   private msAt(frameIndex: number): number {
     return frameIndex * this.frameMs;
   }
-}
-
-function concat(frames: readonly Float32Array[]): Float32Array {
-  let length = 0;
-  for (const f of frames) length += f.length;
-  const out = new Float32Array(length);
-  let offset = 0;
-  for (const f of frames) {
-    out.set(f, offset);
-    offset += f.length;
-  }
-  return out;
 }

@@ -3,7 +3,7 @@
  * model, the built element in Debian's Chromium.
  */
 import { expect, test } from '@playwright/test';
-import { startAgent, turnAudio, waitForPlayback } from './support/agent.ts';
+import { agentState, startAgent, turnAudio, waitForPlayback } from './support/agent.ts';
 import { SAME_SPEECH, locate, rms } from './support/audio-compare.ts';
 import { openAgentPage, recordedEvents } from './support/browser.ts';
 import { durationSeconds, paddedFixture } from './support/wav.ts';
@@ -14,7 +14,7 @@ test('the JFK clip yields one turn per spoken phrase, each the same speech as th
   try {
     const { page } = opened;
     const t0 = await startAgent(page);
-    expect(await page.evaluate(() => document.querySelector('voice-agent')!.state)).toBe('listening');
+    expect(await agentState(page)).toBe('listening');
     await waitForPlayback(page, t0, durationSeconds(pcm) + 0.5);
 
     const ends = await recordedEvents(page, 'voice-speech-end');
@@ -97,7 +97,7 @@ for (const clip of ['no-speech/nospeech_dishes_noise_0-20s.wav', 'no-speech/nosp
       expect(await recordedEvents(page, 'voice-speech-start')).toEqual([]);
       expect(await recordedEvents(page, 'voice-speech-end')).toEqual([]);
       expect(await recordedEvents(page, 'voice-error')).toEqual([]);
-      expect(await page.evaluate(() => document.querySelector('voice-agent')!.state)).toBe('listening');
+      expect(await agentState(page)).toBe('listening');
     } finally {
       await opened.close();
     }

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join as joinPath, resolve } from 'node:path';
+import { concatPcm } from '../../../src/core/pcm.ts';
 
 export interface Pcm {
   readonly sampleRateHz: number;
@@ -95,14 +96,7 @@ export function joinClips(clips: readonly Pcm[], gapSeconds = 0): Pcm {
     if (i > 0 && gapSeconds > 0) parts.push(silence(gapSeconds, rate));
     parts.push(clip.samples);
   });
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const samples = new Float32Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    samples.set(p, offset);
-    offset += p.length;
-  }
-  return { sampleRateHz: rate, samples };
+  return { sampleRateHz: rate, samples: concatPcm(parts) };
 }
 
 /**
@@ -113,7 +107,7 @@ export function paddedFixture(relativePath: string, padSeconds = 1, tailSeconds 
   const source = readWav(joinPath(AUDIO_DIR, relativePath));
   const pcm: Pcm = {
     sampleRateHz: source.sampleRateHz,
-    samples: concat([silence(padSeconds, source.sampleRateHz), source.samples, silence(tailSeconds, source.sampleRateHz)]),
+    samples: concatPcm([silence(padSeconds, source.sampleRateHz), source.samples, silence(tailSeconds, source.sampleRateHz)]),
   };
   const name = relativePath.replace(/[\\/]/g, '__').replace(/\.wav$/, '');
   const path = writeWav(joinPath(SCRATCH_DIR, `${name}.pad${padSeconds}-${tailSeconds}.wav`), pcm);
@@ -123,14 +117,3 @@ export function paddedFixture(relativePath: string, padSeconds = 1, tailSeconds 
 export function durationSeconds(pcm: Pcm): number {
   return pcm.samples.length / pcm.sampleRateHz;
 }
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-

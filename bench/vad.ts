@@ -114,7 +114,7 @@ function expectedCut(clip: string): string {
 
 async function runClip(clip: string, origin: string) {
   const fixture = paddedFixture(clip, 1, 2);
-  const opened = await openAgentPage({ micWav: fixture.path, origin, body: '<voice-agent debug></voice-agent>' });
+  const opened = await openAgentPage({ micWav: fixture.path, origin, body: '<voice-agent debug asr-model="none"></voice-agent>' });
   try {
     const { page } = opened;
     await page.evaluate(() => document.querySelector('voice-agent')!.start());

@@ -23,8 +23,13 @@ void fetch('./models/', { method: 'GET' })
   .then((response) => {
     if (response.ok && response.headers.get('content-type')?.includes('json') && !agent.hasAttribute('model-base-url')) {
       agent.setAttribute('model-base-url', new URL('./models', location.href).href);
-      document.querySelector<HTMLInputElement>('[data-attr="model-base-url"]')!.value = agent.getAttribute('model-base-url')!;
-      write('using local models at ./models');
+      // The local folder holds Whisper tiny.en (see ../shared/models/README.md).
+      if (!agent.hasAttribute('asr-model')) agent.setAttribute('asr-model', 'Xenova/whisper-tiny.en');
+      for (const name of ['model-base-url', 'asr-model']) {
+        const control = document.querySelector<HTMLInputElement>(`[data-attr="${name}"]`);
+        if (control) control.value = agent.getAttribute(name)!;
+      }
+      write('using local models at ./models (Whisper tiny.en)');
     }
   })
   .catch(() => {});
@@ -72,7 +77,17 @@ agent.addEventListener('voice-speech-end', (e) => {
     row.insertCell().textContent = value;
   }
 });
-agent.addEventListener('voice-transcript', (e) => write(`transcript (${e.detail.source}${e.detail.final ? ', final' : ''}): ${e.detail.text}`));
+agent.addEventListener('voice-transcript', (e) => {
+  const d = e.detail;
+  write(`transcript (${d.source}, ${d.final ? 'final' : 'partial'}, ${d.language}): ${d.text}`);
+});
+agent.addEventListener('voice-state-change', (e) => {
+  // The recognizer is planned on the first start(); show what it chose and why.
+  if (e.detail.previous === 'loading' && agent.capabilities) {
+    const c = agent.capabilities;
+    write(`speech recognizer: ${c.model} on ${c.device} (${c.reason})`);
+  }
+});
 agent.addEventListener('voice-model-progress', (e) => {
   if (e.detail.loaded === e.detail.total) write(`downloaded ${e.detail.model}/${e.detail.file} (${(e.detail.total / 1e6).toFixed(1)} MB)`);
 });

@@ -1,7 +1,9 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, query, state as reactiveState } from 'lit/decorators.js';
+import { AsrController, type AsrCapabilities, type TranscriptUpdate } from './controllers/asr-controller.ts';
 import { MicController, MicOpenCancelled } from './controllers/mic-controller.ts';
 import { VadController } from './controllers/vad-controller.ts';
+import { ASR_DEVICE_PREFERENCES, ASR_TASKS, parseDtype, type AsrDevicePreference, type AsrTask } from './core/asr-plan.ts';
 import { VoiceAgentError, type VoiceErrorDetail } from './core/errors.ts';
 import { rmsToDbfs } from './core/level-meter.ts';
 import {
@@ -136,6 +138,36 @@ export class VoiceAgent extends LitElement {
   /** `hands-free` (the VAD ends turns), `push-to-talk` (hold the button), or `text` (no microphone). */
   @property() mode: VoiceAgentMode = 'hands-free';
 
+  /**
+   * Whisper model id (Hugging Face layout), or `none` for no speech recognition. Unset:
+   * chosen from the browser's measured capabilities (see `capabilities`).
+   */
+  @property({ attribute: 'asr-model' }) asrModel: string | undefined;
+
+  /** Where Whisper runs: `auto` (WebGPU when an adapter is there, else WASM), `webgpu` or `wasm`. */
+  @property({ attribute: 'asr-device' }) asrDevice: AsrDevicePreference = 'auto';
+
+  /** Whisper weights' dtype (`q8`, `fp32`, …) or a JSON map per file. Unset: the ladder's choice. */
+  @property({ attribute: 'asr-dtype' }) asrDtype: string | undefined;
+
+  /**
+   * The visitor's language: a code (`en`, `fr`) or `auto` (a multilingual model detects
+   * it). Unset: the `lang` of the element or its nearest ancestor, else `auto`.
+   */
+  @property() language: string | undefined;
+
+  /** `transcribe` (text in the spoken language) or `translate` (English text; multilingual models). */
+  @property() task: AsrTask = 'transcribe';
+
+  /**
+   * What the speech recognizer runs on and why: the measured browser capabilities and the
+   * chosen model, device and dtype (with the reason, and any WebGPU → WASM fallback).
+   * Null until the recognizer has been planned (first start() or preload()).
+   */
+  get capabilities(): AsrCapabilities | null {
+    return this.asr.capabilities;
+  }
+
   /** What the agent is doing now. Mirrored by the `state` attribute and the custom states. */
   get state(): AgentState {
     return this.currentState;
@@ -158,6 +190,10 @@ export class VoiceAgent extends LitElement {
   private audioSession = 0;
   private acquiring: Promise<void> | null = null;
   private pendingTurn: VadEvent | null = null;
+  /** Id of the VAD's current (or last) confirmed turn. */
+  private turnId = 0;
+  /** Turns delivered to the recognizer whose final transcript has not come yet. */
+  private readonly awaitingTranscripts = new Set<number>();
   private readonly downloads = new Map<string, FileProgress>();
   private captionId = 0;
 
@@ -178,6 +214,15 @@ export class VoiceAgent extends LitElement {
     },
   });
 
+  private readonly asr = new AsrController(this, {
+    onProgress: (progress) => this.handleProgress('asr', progress),
+    onTranscript: (update) => this.handleTranscript(update),
+    onError: (error) => this.reportError(error),
+    onDebug: (detail) => {
+      if (this.debug) this.dispatchEvent(new VoiceDebugEvent(detail));
+    },
+  });
+
   constructor() {
     super();
     // Custom states need ElementInternals; older engines fall back to the attribute.
@@ -190,7 +235,7 @@ export class VoiceAgent extends LitElement {
    */
   async preload(): Promise<void> {
     try {
-      await this.vad.load();
+      await Promise.all([this.vad.load(), this.asr.load()]);
     } catch (error) {
       const voiceError = VoiceAgentError.from(error, 'model-load-failed');
       this.reportError(voiceError);
@@ -250,6 +295,33 @@ export class VoiceAgent extends LitElement {
     if (changed.has('modelBaseUrl')) {
       this.resolvedModelBaseUrl = validateBaseUrl('model-base-url', this.modelBaseUrl, document.baseURI, this.warn);
     }
+    const asrKeys = ['modelBaseUrl', 'asrModel', 'asrDevice', 'asrDtype', 'language', 'task'] as const;
+    if (asrKeys.some((key) => changed.has(key))) {
+      const model = this.asrModel?.trim();
+      const { dtype, error } = parseDtype(this.asrDtype);
+      if (error) this.warn(`${error}; using the default for the device.`);
+      this.asr.configure({
+        enabled: model !== 'none',
+        model: model || undefined,
+        device: validateEnum('asr-device', this.asrDevice, ASR_DEVICE_PREFERENCES, 'auto', this.warn),
+        dtype,
+        language: this.resolveLanguage(),
+        task: validateEnum('task', this.task, ASR_TASKS, 'transcribe', this.warn),
+        modelBaseUrl: this.resolvedModelBaseUrl,
+      });
+    }
+  }
+
+  /** `language`, else the nearest `lang` (primary subtag), else `auto`. */
+  private resolveLanguage(): string {
+    const explicit = this.language?.trim().toLowerCase();
+    if (explicit) {
+      if (explicit === 'auto' || /^[a-z]{2,3}(-[a-z0-9]+)*$/.test(explicit)) return explicit.split('-')[0]!;
+      this.warn(`language="${this.language}" is not a language code or "auto"; using auto.`);
+      return 'auto';
+    }
+    const inherited = this.closest('[lang]')?.getAttribute('lang')?.trim().toLowerCase();
+    return inherited && /^[a-z]{2,3}\b/.test(inherited) ? inherited.split('-')[0]! : 'auto';
   }
 
   /** The validated model base URL (no trailing slash), or undefined for the public hubs. */
@@ -297,6 +369,10 @@ export class VoiceAgent extends LitElement {
   private async acquireAudio(): Promise<void> {
     const session = ++this.audioSession;
     try {
+      // The recognizer loads alongside but is not waited for: turns spoken before it is
+      // ready queue for it (nothing is lost), and a recognizer that fails to load leaves
+      // turn detection working (reported through voice-error).
+      void this.asr.load();
       const [, frames] = await Promise.all([this.vad.load(), this.mic.open()]);
       if (session !== this.audioSession) return;
       await this.vad.start(frames, this.turnOptions, this.debug);
@@ -313,6 +389,10 @@ export class VoiceAgent extends LitElement {
   private releaseAudio(): void {
     this.audioSession++;
     this.pendingTurn = null;
+    this.awaitingTranscripts.clear();
+    // Like the VAD worker, the recognizer is terminated: stop() frees the memory. Its
+    // weights stay in Cache Storage, so the next start() does not download them again.
+    this.asr.dispose();
     this.setLevel(0);
     void this.mic.close();
     // Terminate rather than idle the VAD worker: stop() promises to free everything
@@ -326,14 +406,19 @@ export class VoiceAgent extends LitElement {
       case 'speech-onset':
         return;
       case 'speech-start':
+        this.turnId++;
+        this.asr.beginTurn(this.turnId);
         this.input({ type: 'speech-start' });
         if (this.currentState === 'user-speaking') {
           this.dispatchEvent(new VoiceSpeechStartEvent({ startMs: event.startMs }));
         }
         return;
+      case 'speech-audio':
+        this.asr.appendAudio(this.turnId, event.audio, event.trailingSilenceSamples);
+        return;
       case 'speech-end':
         this.pendingTurn = event;
-        this.input({ type: 'speech-end' });
+        this.input({ type: 'speech-end', transcribe: this.asr.available });
         this.pendingTurn = null;
         return;
       case 'misfire':
@@ -361,7 +446,24 @@ export class VoiceAgent extends LitElement {
       vadMsPerFrame: event.vadMsPerFrame ?? 0,
     };
     this.dispatchEvent(new VoiceSpeechEndEvent(detail));
-    this.addCaption('note', `You spoke for ${(detail.durationMs / 1000).toFixed(1)} s`);
+    if (this.asr.available) {
+      this.awaitingTranscripts.add(this.turnId);
+      this.asr.endTurn(this.turnId, event.audio, event.lastSpeechSample, event.speechMs);
+    } else {
+      this.addCaption('note', `You spoke for ${(detail.durationMs / 1000).toFixed(1)} s`);
+    }
+  }
+
+  private handleTranscript(update: TranscriptUpdate): void {
+    if (update.text) {
+      this.dispatchEvent(
+        new VoiceTranscriptEvent({ text: update.text, final: update.final, language: update.language, source: 'speech' }),
+      );
+    }
+    if (!update.final) return;
+    if (update.text) this.addCaption('user', update.text);
+    this.awaitingTranscripts.delete(update.turnId);
+    if (this.awaitingTranscripts.size === 0) this.input({ type: 'transcribed' });
   }
 
   // ── UI state ────────────────────────────────────────────────────────────────────────

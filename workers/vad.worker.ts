@@ -66,6 +66,8 @@ function deliver(events: readonly SegmenterEvent[]): void {
     if (event.type === 'speech-end') {
       const stamped: VadEvent = { ...event, emittedAt, lastSpeechAt, vadMsPerFrame: median(inferenceMs) };
       void Promise.resolve(send(Comlink.transfer(stamped, [event.audio.buffer]))).catch(() => {});
+    } else if (event.type === 'speech-audio') {
+      void Promise.resolve(send(Comlink.transfer({ ...event, emittedAt }, [event.audio.buffer]))).catch(() => {});
     } else {
       void Promise.resolve(send({ ...event, emittedAt })).catch(() => {});
     }

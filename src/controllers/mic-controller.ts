@@ -186,8 +186,8 @@ async function requestMicrophone(): Promise<MediaStream> {
     audio: {
       channelCount: 1,
       echoCancellation: true,
-      noiseSuppression: true,
-      autoGainControl: true,
+      noiseSuppression: false,
+      autoGainControl: false,
       },
     });
   } catch (error) {

@@ -5,7 +5,7 @@ import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { VoiceAgentError } from '../core/errors.ts';
 import type { TurnDetectionOptions } from '../core/options.ts';
 import type { FileProgress, VadEvent, VadWorkerApi } from '../core/protocol.ts';
-import { WorkerHandle } from './worker-handle.ts';
+import { WorkerHandle, absoluteUrl } from './worker-handle.ts';
 
 export interface VadControllerCallbacks {
   onEvent(event: VadEvent): void;
@@ -44,7 +44,7 @@ export class VadController implements ReactiveController {
   async load(): Promise<void> {
     try {
       await this.worker.api.load(
-        { modelUrl: absolute(sileroModelUrl), ortWasmUrl: absolute(ortWasmUrl) },
+        { modelUrl: absoluteUrl(sileroModelUrl), ortWasmUrl: absoluteUrl(ortWasmUrl) },
         Comlink.proxy((progress: FileProgress) => this.callbacks.onProgress(progress)),
       );
     } catch (error) {
@@ -78,9 +78,4 @@ export class VadController implements ReactiveController {
   dispose(): void {
     this.worker.terminate();
   }
-}
-
-/** Workers resolve relative URLs against their own location: hand them absolute ones. */
-function absolute(url: string): string {
-  return new URL(url, document.baseURI).href;
 }

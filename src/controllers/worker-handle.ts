@@ -47,3 +47,8 @@ export class WorkerHandle<Api extends object> {
     this.onCrash(event instanceof ErrorEvent ? (event.error ?? event.message) : event.type);
   };
 }
+
+/** Workers resolve relative URLs against their own location: hand them absolute ones. */
+export function absoluteUrl(url: string): string {
+  return new URL(url, document.baseURI).href;
+}

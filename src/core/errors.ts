@@ -26,6 +26,10 @@ export type VoiceErrorCode =
   | 'model-load-failed'
   /** A model worker stopped unexpectedly. */
   | 'worker-failed'
+  /** Speech recognition failed on a turn (the turn is dropped; the next one is tried). */
+  | 'transcription-failed'
+  /** The GPU path failed (unsupported op, out of memory, device lost); work moved to WASM. */
+  | 'gpu-fallback'
   /** Anything we did not anticipate. */
   | 'unknown';
 
@@ -91,6 +95,8 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'audio-blocked',
   'model-load-failed',
   'worker-failed',
+  'transcription-failed',
+  'gpu-fallback',
   'unknown',
 ]);
 

@@ -138,3 +138,45 @@ export interface VadWorkerApi {
   /** Releases the ONNX session. */
   dispose(): Promise<void>;
 }
+
+// ── ASR worker ──────────────────────────────────────────────────────────────────────
+
+/** What the ASR worker needs to load a Whisper model. */
+export interface AsrLoadConfig {
+  /** Model id in the Hugging Face layout (`Xenova/whisper-tiny.en`). */
+  readonly model: string;
+  readonly device: 'webgpu' | 'wasm';
+  /** A dtype or a per-file map (`{ encoder_model: 'fp32', decoder_model_merged: 'q4' }`). */
+  readonly dtype: string | Readonly<Record<string, string>>;
+  /** `${modelBaseUrl}/${model}/${file}`; undefined: the public hub. */
+  readonly modelBaseUrl?: string;
+  /** onnxruntime-web's wasm runtime, served from our own origin (never a CDN). */
+  readonly ortWasm: { readonly mjs: string; readonly wasm: string };
+  /** wasm threads (needs cross-origin isolation). */
+  readonly threads: number;
+}
+
+export interface AsrRequest {
+  /** 16 kHz mono; its buffer is transferred. */
+  readonly audio: Float32Array;
+  /** A language code, or undefined to let a multilingual model detect it (English-only: ignored). */
+  readonly language?: string;
+  readonly task: 'transcribe' | 'translate';
+}
+
+export interface AsrResult {
+  readonly text: string;
+  /** The language of `text`: as asked, as detected, or `en` for an English-only model. */
+  readonly language: string;
+  /** Time spent in the model, ms. */
+  readonly inferenceMs: number;
+}
+
+export interface AsrWorkerApi {
+  /** Downloads (or reads from Cache Storage) and warms the model. Once per worker. */
+  load(config: AsrLoadConfig, onProgress: (progress: FileProgress) => void): Promise<void>;
+  /** Transcribes one stretch of speech. Calls are answered in order, one at a time. */
+  transcribe(request: AsrRequest): Promise<AsrResult>;
+  /** Releases the model's sessions. */
+  dispose(): Promise<void>;
+}

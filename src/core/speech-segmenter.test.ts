@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { SilenceEndOfTurnPolicy, type EndOfTurnContext, type EndOfTurnPolicy } from './end-of-turn.ts';
 import { DEFAULT_TURN_DETECTION, type TurnDetectionOptions } from './options.ts';
-import { MISFIRE_CARRY_MS, POST_SPEECH_PAD_MS, SpeechSegmenter, type SegmenterEvent } from './speech-segmenter.ts';
+import { concatPcm } from './pcm.ts';
+import {
+  MISFIRE_CARRY_MS,
+  POST_SPEECH_PAD_MS,
+  STREAM_CHUNK_FRAMES,
+  SpeechSegmenter,
+  type SegmenterEvent,
+} from './speech-segmenter.ts';
 
 const FRAME = 512;
 const FRAME_MS = 32;
@@ -14,11 +21,16 @@ function segmenter(options: Partial<TurnDetectionOptions> = {}, policy?: EndOfTu
   return new SpeechSegmenter(config, policy ?? new SilenceEndOfTurnPolicy(config.silenceMs));
 }
 
-/** Feeds one probability per frame; returns events tagged with the frame index that caused them. */
-async function run(seg: SpeechSegmenter, probabilities: number[], startIndex = 0) {
+/**
+ * Feeds one probability per frame; returns events tagged with the frame index that caused
+ * them. `speech-audio` chunks are left out unless asked for (one test covers them).
+ */
+async function run(seg: SpeechSegmenter, probabilities: number[], startIndex = 0, withAudio = false) {
   const out: { at: number; event: SegmenterEvent }[] = [];
   for (let i = 0; i < probabilities.length; i++) {
-    for (const event of await seg.push(frame(startIndex + i), probabilities[i]!)) out.push({ at: startIndex + i, event });
+    for (const event of await seg.push(frame(startIndex + i), probabilities[i]!)) {
+      if (withAudio || event.type !== 'speech-audio') out.push({ at: startIndex + i, event });
+    }
   }
   return out;
 }
@@ -48,6 +60,44 @@ describe('SpeechSegmenter', () => {
     // 10 frames of pre-speech pad, the speech, then the post-speech pad.
     const post = Math.round(POST_SPEECH_PAD_MS / FRAME_MS);
     expect(framesOf(end.audio)).toEqual(Array.from({ length: 10 + 20 + post }, (_, i) => 10 + i));
+  });
+
+  it('streams a confirmed turn as it grows; the chunks begin exactly like the final audio', async () => {
+    const seg = segmenter({ silenceMs: 500, minSpeechMs: 250, preSpeechPadMs: 320 });
+    const events = await run(seg, [...repeat(0.05, 20), ...repeat(0.9, 20), ...repeat(0.05, 30)], 0, true);
+    const chunks = events.flatMap((e) => (e.event.type === 'speech-audio' ? [e.event] : []));
+    const end = events.find((e) => e.event.type === 'speech-end')!.event as Extract<SegmenterEvent, { type: 'speech-end' }>;
+    // Nothing streams before the turn is confirmed (a misfire never reaches the recognizer).
+    const startAt = events.find((e) => e.event.type === 'speech-start')!.at;
+    expect(events.find((e) => e.event.type === 'speech-audio')!.at).toBe(startAt);
+    // Chunks are contiguous and their concatenation starts with the final audio.
+    let offset = 0;
+    for (const chunk of chunks) {
+      expect(chunk.offsetSamples).toBe(offset);
+      offset += chunk.audio.length;
+    }
+    const streamed = concatPcm(chunks.map((c) => c.audio));
+    expect(streamed.length).toBeGreaterThanOrEqual(end.audio.length - STREAM_CHUNK_FRAMES * FRAME);
+    const common = Math.min(streamed.length, end.audio.length);
+    expect(Array.from(streamed.subarray(0, common))).toEqual(Array.from(end.audio.subarray(0, common)));
+    // Trailing silence counts the frames after the last voiced one (frame 39).
+    const last = chunks.at(-1)!;
+    const lastFrameId = last.audio[last.audio.length - 1]!;
+    expect(last.trailingSilenceSamples).toBe((lastFrameId - 39) * FRAME);
+    // The final audio says where the speech ends: 10 pad frames + 20 voiced.
+    expect(end.lastSpeechSample).toBe(30 * FRAME);
+  });
+
+  it('keeps a soft word (between the thresholds) in the hangover inside the turn audio', async () => {
+    // 20 speech frames (0..19), 5 silent, 4 soft frames (25..28) at 0.4, then silence.
+    const seg = segmenter({ silenceMs: 500, preSpeechPadMs: 0 });
+    const events = await run(seg, [...repeat(0.9, 20), ...repeat(0.05, 5), ...repeat(0.4, 4), ...repeat(0.05, 30)]);
+    const end = events.find((e) => e.event.type === 'speech-end')!.event as Extract<SegmenterEvent, { type: 'speech-end' }>;
+    const ids = framesOf(end.audio);
+    expect(ids).toContain(28);
+    expect(end.lastSpeechSample).toBe(29 * FRAME);
+    // The end-of-turn clock still runs from the last frame above the speech threshold.
+    expect(end.lastSpeechMs).toBe(20 * FRAME_MS);
   });
 
   it('holds the turn open through a pause shorter than the hangover', async () => {

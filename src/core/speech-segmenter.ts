@@ -17,10 +17,25 @@ export type SegmenterEvent =
   | { readonly type: 'speech-onset'; readonly startMs: number }
   /** The turn has `minSpeechMs` of speech (frames in the speaking state): the visitor is talking. */
   | { readonly type: 'speech-start'; readonly startMs: number }
+  /**
+   * More audio of a confirmed turn, as it arrives (every {@link STREAM_CHUNK_FRAMES}
+   * frames), so a recognizer can work while the visitor talks. The chunks of a turn, in
+   * order, begin with exactly the samples its `speech-end` audio begins with.
+   */
+  | {
+      readonly type: 'speech-audio';
+      readonly audio: Float32Array;
+      /** Where this chunk starts within the turn's audio. */
+      readonly offsetSamples: number;
+      /** Samples after the last voiced frame (at or above the silence threshold), at the end of this chunk. */
+      readonly trailingSilenceSamples: number;
+    }
   /** The turn ended; `audio` is its 16 kHz speech from pad to just after the last voiced frame. */
   | {
       readonly type: 'speech-end';
       readonly audio: Float32Array;
+      /** Where the last voiced frame (at or above the silence threshold) ends within `audio`. */
+      readonly lastSpeechSample: number;
       readonly startMs: number;
       readonly endMs: number;
       /** Stream time at the end of the last frame at or above the speech threshold. */
@@ -47,6 +62,9 @@ export const POST_SPEECH_PAD_MS = 192;
  */
 export const MISFIRE_CARRY_MS = 1500;
 
+/** Frames per `speech-audio` chunk: 64 ms keeps a recognizer's view of pauses fresh. */
+export const STREAM_CHUNK_FRAMES = 2;
+
 export class SpeechSegmenter {
   private readonly config: SegmenterConfig;
   private readonly policy: EndOfTurnPolicy;
@@ -66,9 +84,17 @@ export class SpeechSegmenter {
     frames: Float32Array[];
     /** Index (in `frames`) of the last frame at or above the speech threshold. */
     lastSpeechFrame: number;
+    /**
+     * Index of the last frame at or above the *silence* threshold. Audio is kept up to
+     * here: a soft word after a pause (JFK's "ask", scored 0.35–0.5) neither ends nor
+     * extends the hangover, but it must not be cut out of the turn's audio.
+     */
+    lastVoicedFrame: number;
     startFrameIndex: number;
     speechFrames: number;
     silentRun: number;
+    /** Frames already sent as `speech-audio`. */
+    streamed: number;
     /** In the speaking state of the hysteresis (see push()). */
     speaking: boolean;
     confirmed: boolean;
@@ -132,8 +158,12 @@ export class SpeechSegmenter {
     if (isSpeech) {
       turn.silentRun = 0;
       turn.lastSpeechFrame = turn.frames.length - 1;
-    } else if (isSilence) {
-      turn.silentRun++;
+    }
+    if (isSilence) turn.silentRun++;
+    else turn.lastVoicedFrame = turn.frames.length - 1;
+
+    if (turn.confirmed && turn.frames.length - turn.streamed >= STREAM_CHUNK_FRAMES) {
+      events.push(this.streamChunk(turn));
     }
 
     if (turn.manual) return events;
@@ -182,9 +212,11 @@ export class SpeechSegmenter {
     const turn = {
       frames: carried ? carried.frames : this.pad,
       lastSpeechFrame: -1,
+      lastVoicedFrame: -1,
       startFrameIndex: carried ? carried.startFrameIndex : frameIndex,
       speechFrames: 0,
       silentRun: 0,
+      streamed: 0,
       speaking: false,
       confirmed: false,
       manual,
@@ -206,17 +238,30 @@ export class SpeechSegmenter {
       return { type: 'misfire', startMs, endMs };
     }
     // Silent tail frames become the next turn's pre-speech pad.
-    this.pad = turn.frames.slice(Math.max(turn.lastSpeechFrame + 1, turn.frames.length - this.padFrames));
+    this.pad = turn.frames.slice(Math.max(turn.lastVoicedFrame + 1, turn.frames.length - this.padFrames));
     if (!turn.confirmed) return { type: 'misfire', startMs, endMs };
-    const keep = Math.min(turn.frames.length, turn.lastSpeechFrame + 1 + this.postPadFrames);
+    const keep = Math.min(turn.frames.length, turn.lastVoicedFrame + 1 + this.postPadFrames);
     const lastSpeechMs = endMs - (turn.frames.length - 1 - turn.lastSpeechFrame) * this.frameMs;
     return {
       type: 'speech-end',
       audio: concatPcm(turn.frames.slice(0, keep)),
+      lastSpeechSample: Math.max(0, turn.lastVoicedFrame + 1) * this.config.frameSamples,
       startMs,
       endMs,
       lastSpeechMs,
       speechMs: turn.speechFrames * this.frameMs,
+    };
+  }
+
+  private streamChunk(turn: NonNullable<SpeechSegmenter['turn']>): SegmenterEvent {
+    const from = turn.streamed;
+    turn.streamed = turn.frames.length;
+    const silentFrames = turn.frames.length - 1 - turn.lastVoicedFrame;
+    return {
+      type: 'speech-audio',
+      audio: concatPcm(turn.frames.slice(from)),
+      offsetSamples: from * this.config.frameSamples,
+      trailingSilenceSamples: Math.min(turn.frames.length, silentFrames) * this.config.frameSamples,
     };
   }
 

@@ -11,11 +11,18 @@ const INPUTS: readonly TurnInput[] = [
   { type: 'talk-pressed' },
   { type: 'talk-released' },
   { type: 'speech-start' },
-  { type: 'speech-end' },
+  { type: 'speech-end', transcribe: false },
+  { type: 'speech-end', transcribe: true },
+  { type: 'transcribed' },
   { type: 'misfire' },
 ];
 
-const key = (input: TurnInput) => (input.type === 'start' ? `start(voice=${input.voiceInput})` : input.type);
+const key = (input: TurnInput) =>
+  input.type === 'start'
+    ? `start(voice=${input.voiceInput})`
+    : input.type === 'speech-end'
+      ? `speech-end(transcribe=${input.transcribe})`
+      : input.type;
 const effects = (...types: TurnEffect['type'][]) => types.map((type) => ({ type }));
 
 /**
@@ -48,9 +55,17 @@ const EXPECTED: Partial<Record<AgentState, Record<string, [AgentState, TurnEffec
     'audio-lost': ['error', effects('release-audio')],
     stop: ['idle', effects('release-audio')],
     'talk-released': ['user-speaking', effects('end-manual-turn')],
-    'speech-end': ['listening', effects('deliver-turn')],
+    'speech-end(transcribe=false)': ['listening', effects('deliver-turn')],
+    'speech-end(transcribe=true)': ['transcribing', effects('deliver-turn')],
   },
-  transcribing: { stop: ['idle', []] },
+  transcribing: {
+    'audio-lost': ['error', effects('release-audio')],
+    stop: ['idle', effects('release-audio')],
+    'talk-pressed': ['transcribing', effects('begin-manual-turn')],
+    'talk-released': ['transcribing', effects('end-manual-turn')],
+    'speech-start': ['user-speaking', []],
+    transcribed: ['listening', []],
+  },
   thinking: { stop: ['idle', []] },
   speaking: { stop: ['idle', []] },
 };
@@ -77,11 +92,17 @@ describe('transition', () => {
       { type: 'start', voiceInput: true },
       { type: 'audio-ready' },
       { type: 'speech-start' },
-      { type: 'speech-end' },
+      { type: 'speech-end', transcribe: false },
       { type: 'misfire' },
       { type: 'speech-start' },
+      { type: 'speech-end', transcribe: true },
+      { type: 'speech-start' }, // the visitor goes on while the last turn is transcribed
+      { type: 'transcribed' }, // …so its transcript does not change the state
+      { type: 'speech-end', transcribe: true },
+      { type: 'transcribed' },
+      { type: 'speech-start' },
       { type: 'stop' },
-      { type: 'speech-end' }, // a late VAD event after stop is ignored
+      { type: 'speech-end', transcribe: false }, // a late VAD event after stop is ignored
     ];
     let state: AgentState = 'idle';
     const seen: string[] = [];
@@ -95,6 +116,12 @@ describe('transition', () => {
       'listening',
       'user-speaking',
       'listening+deliver-turn',
+      'listening',
+      'user-speaking',
+      'transcribing+deliver-turn',
+      'user-speaking',
+      'user-speaking',
+      'transcribing+deliver-turn',
       'listening',
       'user-speaking',
       'idle+release-audio',
@@ -130,7 +157,7 @@ describe('transition', () => {
 });
 
 describe('holdsAudio', () => {
-  it('is true exactly while loading, listening or hearing the visitor', () => {
-    expect(AGENT_STATES.filter(holdsAudio)).toEqual(['loading', 'listening', 'user-speaking']);
+  it('is true exactly while loading, listening, hearing or transcribing the visitor', () => {
+    expect(AGENT_STATES.filter(holdsAudio)).toEqual(['loading', 'listening', 'user-speaking', 'transcribing']);
   });
 });

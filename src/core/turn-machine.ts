@@ -48,8 +48,13 @@ export type TurnInput =
   | { readonly type: 'talk-released' }
   /** The VAD confirmed that the visitor is speaking. */
   | { readonly type: 'speech-start' }
-  /** The VAD closed the visitor's turn (its audio travels beside this input). */
-  | { readonly type: 'speech-end' }
+  /**
+   * The VAD closed the visitor's turn (its audio travels beside this input). `transcribe`:
+   * a speech recognizer will turn it into text (state `transcribing` until `transcribed`).
+   */
+  | { readonly type: 'speech-end'; readonly transcribe: boolean }
+  /** The final transcript of the last turn is out (or the turn had no words). */
+  | { readonly type: 'transcribed' }
   /** The VAD dropped a would-be turn as a misfire. */
   | { readonly type: 'misfire' };
 
@@ -61,7 +66,7 @@ export type TurnEffect =
   /** Push-to-talk: open / close a turn in the segmenter regardless of the VAD. */
   | { readonly type: 'begin-manual-turn' }
   | { readonly type: 'end-manual-turn' }
-  /** Hand the finished turn's audio on (to `voice-speech-end` listeners, later to ASR). */
+  /** Hand the finished turn's audio on (to `voice-speech-end` listeners and the recognizer). */
   | { readonly type: 'deliver-turn' };
 
 export interface TransitionResult {
@@ -72,9 +77,17 @@ export interface TransitionResult {
 const stay = (state: AgentState): TransitionResult => ({ state, effects: [] });
 const go = (state: AgentState, ...effects: TurnEffect[]): TransitionResult => ({ state, effects });
 
-/** The states in which the microphone is (being) held. */
+/**
+ * The states in which the microphone is (being) held. While a turn is transcribed the
+ * microphone stays open: the visitor may go on talking.
+ */
 export function holdsAudio(state: AgentState): boolean {
-  return state === 'loading' || state === 'listening' || state === 'user-speaking';
+  return state === 'loading' || state === 'listening' || state === 'user-speaking' || state === 'transcribing';
+}
+
+/** Listening for the visitor: a new turn may start. */
+function awaitsSpeech(state: AgentState): boolean {
+  return state === 'listening' || state === 'transcribing';
 }
 
 export function transition(state: AgentState, input: TurnInput): TransitionResult {
@@ -96,18 +109,21 @@ export function transition(state: AgentState, input: TurnInput): TransitionResul
       return holdsAudio(state) ? go('idle', { type: 'release-audio' }) : go('idle');
 
     case 'talk-pressed':
-      return state === 'listening' ? go('listening', { type: 'begin-manual-turn' }) : stay(state);
+      return awaitsSpeech(state) ? go(state, { type: 'begin-manual-turn' }) : stay(state);
 
     case 'talk-released':
-      return state === 'listening' || state === 'user-speaking'
-        ? go(state, { type: 'end-manual-turn' })
-        : stay(state);
+      return awaitsSpeech(state) || state === 'user-speaking' ? go(state, { type: 'end-manual-turn' }) : stay(state);
 
     case 'speech-start':
-      return state === 'listening' ? go('user-speaking') : stay(state);
+      // The visitor may start the next turn while the last one is still being transcribed.
+      return awaitsSpeech(state) ? go('user-speaking') : stay(state);
 
     case 'speech-end':
-      return state === 'user-speaking' ? go('listening', { type: 'deliver-turn' }) : stay(state);
+      if (state !== 'user-speaking') return stay(state);
+      return go(input.transcribe ? 'transcribing' : 'listening', { type: 'deliver-turn' });
+
+    case 'transcribed':
+      return state === 'transcribing' ? go('listening') : stay(state);
 
     case 'misfire':
       return stay(state);

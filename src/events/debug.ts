@@ -1,11 +1,30 @@
 import type { VadFrameRecord } from '../core/protocol.ts';
 
-export interface VoiceDebugDetail {
-  /** What is reported: per-frame VAD results, in batches of a few frames. */
-  readonly kind: 'vad-frames';
-  /** Frame number, Silero speech probability, inference cost (ms) and wall-clock time of each frame. */
-  readonly frames: readonly VadFrameRecord[];
-}
+export type VoiceDebugDetail =
+  | {
+      /** Per-frame VAD results, in batches of a few frames. */
+      readonly kind: 'vad-frames';
+      /** Frame number, Silero speech probability, inference cost (ms) and wall-clock time of each frame. */
+      readonly frames: readonly VadFrameRecord[];
+    }
+  | {
+      /** One speech-recognizer call. */
+      readonly kind: 'asr-job';
+      readonly turnId: number;
+      /** `partial` (while talking), `pause` (at a pause; may become the final), `final`. */
+      readonly job: 'partial' | 'pause' | 'final';
+      /** Seconds of audio transcribed. */
+      readonly audioSeconds: number;
+      /** Time in the model, and wall-clock time when it finished. */
+      readonly inferenceMs: number;
+      readonly finishedAt: number;
+      readonly text: string;
+    }
+  | {
+      /** The speech recognizer is loaded and warm. */
+      readonly kind: 'asr-ready';
+      readonly loadMs: number;
+    };
 
 /**
  * Diagnostics for tuning and benchmarks, only while the `debug` attribute is set. Not a

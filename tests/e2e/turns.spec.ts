@@ -5,7 +5,7 @@
 import { expect, test } from '@playwright/test';
 import { agentState, startAgent, turnAudio, waitForPlayback } from './support/agent.ts';
 import { SAME_SPEECH, locate, rms } from './support/audio-compare.ts';
-import { openAgentPage, recordedEvents } from './support/browser.ts';
+import { agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
 import { durationSeconds, paddedFixture } from './support/wav.ts';
 
 test('the JFK clip yields one turn per spoken phrase, each the same speech as the recording, none lost', async () => {
@@ -86,7 +86,7 @@ for (const clip of LONG_PAUSE_CLIPS) {
 for (const clip of ['no-speech/nospeech_dishes_noise_0-20s.wav', 'no-speech/nospeech_picovoice_empty.wav']) {
   test(`${clip.split('/').pop()} (no speech) yields no turn`, async () => {
     const { path, pcm } = paddedFixture(clip);
-    const opened = await openAgentPage({ micWav: path, body: '<voice-agent debug></voice-agent>' });
+    const opened = await openAgentPage({ micWav: path, body: agentMarkup('debug') });
     try {
       const { page } = opened;
       const t0 = await startAgent(page);

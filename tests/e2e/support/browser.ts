@@ -78,9 +78,11 @@ export async function instrument(context: BrowserContext): Promise<void> {
     }
     // Per-frame VAD records, when the element has the `debug` attribute.
     (w as unknown as { __vadFrames: unknown[] }).__vadFrames = [];
+    (w as unknown as { __debug: unknown[] }).__debug = [];
     document.addEventListener('voice-debug', (event) => {
       const detail = (event as Event & { detail: { kind: string; frames: unknown[] } }).detail;
       if (detail.kind === 'vad-frames') (w as unknown as { __vadFrames: unknown[] }).__vadFrames.push(...detail.frames);
+      else (w as unknown as { __debug: unknown[] }).__debug.push({ ...detail, at: performance.now() });
     });
     // Keep the audio of every turn for comparisons with the source recording.
     (w as unknown as { __turnAudio: Float32Array[] }).__turnAudio = [];
@@ -141,10 +143,30 @@ export async function openPage(url: string, options: LaunchOptions = {}): Promis
   return { browser, context, page, close: () => browser.close() };
 }
 
+/**
+ * Attributes that point the element at the test models served from `/models`
+ * (`../shared/models`): Whisper tiny.en, q8, on WASM. Without them the element would try
+ * the public hub, which is unreachable here.
+ */
+export const TEST_MODELS =
+  'model-base-url="/models" asr-model="Xenova/whisper-tiny.en" asr-device="wasm" asr-dtype="q8" language="en"';
+
+/**
+ * The element with the test models and extra attributes; an extra attribute replaces the
+ * test-model one of the same name (HTML would keep the first of two).
+ */
+export function agentMarkup(attributes = ''): string {
+  const names = new Set(Array.from(attributes.matchAll(/([a-z-]+)(?==|\s|$)/g), (m) => m[1]));
+  const defaults = Array.from(TEST_MODELS.matchAll(/([a-z-]+)="[^"]*"/g))
+    .filter((m) => !names.has(m[1]!))
+    .map((m) => m[0]);
+  return `<voice-agent ${[...defaults, attributes].join(' ')}></voice-agent>`;
+}
+
 export interface AgentPageOptions extends LaunchOptions {
   /** Serve the host page with COOP/COEP (cross-origin isolated). Default true. */
   readonly isolated?: boolean;
-  /** Markup for the host page's body; default: one `<voice-agent>`. */
+  /** Markup for the host page's body; default: one `<voice-agent>` with {@link TEST_MODELS}. */
   readonly body?: string;
   /** The server that serves dist/ (default {@link ORIGIN}). */
   readonly origin?: string;
@@ -165,7 +187,7 @@ export async function openAgentPage(options: AgentPageOptions = {}): Promise<Ope
   const url = `${options.origin ?? ORIGIN}/__host__.html`;
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title>
 <script type="module" src="/voice-agent.js"></script></head>
-<body>${options.body ?? '<voice-agent></voice-agent>'}</body></html>`;
+<body>${options.body ?? agentMarkup()}</body></html>`;
   const isolation: Record<string, string> =
     options.isolated === false
       ? {}

@@ -1,0 +1,345 @@
+import * as Comlink from 'comlink';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import ortAsyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import ortAsyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import {
+  planAsr,
+  wasmFallbackPlan,
+  type AsrPlan,
+  type AsrPreferences,
+  type AsrTask,
+  type MeasuredCapabilities,
+} from '../core/asr-plan.ts';
+import { wallClockMs } from '../core/clock.ts';
+import { VoiceAgentError, describeCause } from '../core/errors.ts';
+import type { AsrResult, AsrWorkerApi, FileProgress } from '../core/protocol.ts';
+import { acceptTranscript, rmsOf, stripAnnotations } from '../core/transcript-filter.ts';
+import { TranscriptPlanner, type PlannerOutput, type TranscriptJob } from '../core/transcript-planner.ts';
+import type { VoiceDebugDetail } from '../events/debug.ts';
+import { WorkerHandle, absoluteUrl } from './worker-handle.ts';
+
+export interface AsrSettings extends AsrPreferences {
+  /** False with `asr-model="none"`: no recognizer at all. */
+  readonly enabled: boolean;
+  readonly task: AsrTask;
+  readonly modelBaseUrl?: string;
+}
+
+/** What `capabilities` reports: what was measured, what was chosen, and why. */
+export interface AsrCapabilities {
+  readonly measured: MeasuredCapabilities;
+  readonly model: string;
+  readonly device: AsrPlan['device'];
+  readonly dtype: AsrPlan['dtype'];
+  readonly reason: string;
+  /** Set once WebGPU failed and WASM took over. */
+  readonly fallback?: string;
+}
+
+export interface TranscriptUpdate {
+  readonly turnId: number;
+  /** '' on a final means "no words in this turn" (noise, silence, or a failure). */
+  readonly text: string;
+  readonly final: boolean;
+  readonly language: string;
+}
+
+export interface AsrControllerCallbacks {
+  onProgress(progress: FileProgress): void;
+  onTranscript(update: TranscriptUpdate): void;
+  /** Failures that leave the element working: fallbacks, a failed turn, a failed load. */
+  onError(error: VoiceAgentError): void;
+  /** Diagnostics (the element forwards them as `voice-debug` when `debug` is set). */
+  onDebug(detail: VoiceDebugDetail): void;
+}
+
+interface TurnRecord {
+  readonly planner: TranscriptPlanner;
+  lastPartial: string;
+  language: string;
+  evidence: { speechMs: number; rms: number } | null;
+}
+
+/**
+ * Owns the Whisper worker and the turns being transcribed.
+ *
+ * It measures the browser (WebGPU adapter, `shader-f16`), picks the model and device
+ * (`planAsr`), loads it with progress, and drives one {@link TranscriptPlanner} per turn:
+ * partial transcripts while the visitor talks, the final one as soon as the turn ends.
+ * Jobs run one at a time, in order. If WebGPU fails (at load or on a turn) the worker is
+ * replaced by a WASM one, once, and the same job runs again there.
+ */
+export class AsrController implements ReactiveController {
+  private readonly callbacks: AsrControllerCallbacks;
+  private worker: WorkerHandle<AsrWorkerApi> | null = null;
+  private settings: AsrSettings | null = null;
+  private plan: AsrPlan | null = null;
+  private measured: MeasuredCapabilities | null = null;
+  private fallback: string | undefined;
+  private loading: Promise<boolean> | null = null;
+  private loadFailed = false;
+  private readonly turns = new Map<number, TurnRecord>();
+  /**
+   * Jobs waiting for the recognizer. One runs at a time, the oldest turn's first, so
+   * finals come out in turn order and an ended turn never waits behind a newer one.
+   */
+  private readonly pending: { turnId: number; turn: TurnRecord; job: TranscriptJob }[] = [];
+  private running = false;
+  /** Bumped by reset(): results of older work are dropped. */
+  private generation = 0;
+
+  constructor(host: ReactiveControllerHost, callbacks: AsrControllerCallbacks) {
+    this.callbacks = callbacks;
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    this.dispose();
+  }
+
+  get enabled(): boolean {
+    return this.settings?.enabled ?? false;
+  }
+
+  /** Enabled and not known to have failed: turns will get transcripts. */
+  get available(): boolean {
+    return this.enabled && !this.loadFailed;
+  }
+
+  get capabilities(): AsrCapabilities | null {
+    if (!this.plan || !this.measured) return null;
+    return { measured: this.measured, ...this.plan, fallback: this.fallback };
+  }
+
+  /** New settings apply from the next load (a changed model means a new worker). */
+  configure(settings: AsrSettings): void {
+    const before = this.settings;
+    this.settings = settings;
+    if (before && JSON.stringify(before) !== JSON.stringify(settings)) this.dispose();
+  }
+
+  /**
+   * Measures, plans and loads (once). Resolves true when a recognizer is ready, false when
+   * it is disabled or failed to load (reported through onError; voice turns still work,
+   * just without text).
+   */
+  load(): Promise<boolean> {
+    if (!this.settings?.enabled) return Promise.resolve(false);
+    this.loading ??= this.loadOnce().then(
+      (ready) => {
+        if (!ready) this.loading = null; // a later start() may try again
+        return ready;
+      },
+    );
+    return this.loading;
+  }
+
+  // ── turns ────────────────────────────────────────────────────────────────────────
+
+  beginTurn(turnId: number): void {
+    if (!this.available) return;
+    this.turns.set(turnId, { planner: new TranscriptPlanner(), lastPartial: '', language: '', evidence: null });
+  }
+
+  appendAudio(turnId: number, audio: Float32Array, trailingSilenceSamples: number): void {
+    const turn = this.turns.get(turnId);
+    if (turn) this.handle(turnId, turn, turn.planner.append(audio, trailingSilenceSamples));
+  }
+
+  /** The turn is over: `audio` is all of it; `speechMs` is what the VAD counted as speech. */
+  endTurn(turnId: number, audio: Float32Array, lastSpeechSample: number, speechMs: number): void {
+    const turn = this.turns.get(turnId);
+    if (!turn) return;
+    turn.evidence = { speechMs, rms: rmsOf(audio) };
+    this.handle(turnId, turn, turn.planner.endTurn(audio, lastSpeechSample));
+  }
+
+  /** Drops every open turn (stop, teardown): nothing more is reported for them. */
+  reset(): void {
+    this.generation++;
+    this.turns.clear();
+    this.pending.length = 0;
+  }
+
+  /** Terminates the worker; the next load() starts afresh. */
+  dispose(): void {
+    this.reset();
+    this.worker?.terminate();
+    this.worker = null;
+    this.loading = null;
+    this.loadFailed = false;
+    this.plan = null;
+    this.fallback = undefined;
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────
+
+  private handle(turnId: number, turn: TurnRecord, output: PlannerOutput): void {
+    if (output.partial !== undefined) {
+      const text = stripAnnotations(output.partial);
+      if (text && text !== turn.lastPartial) {
+        turn.lastPartial = text;
+        this.callbacks.onTranscript({ turnId, text, final: false, language: turn.language });
+      }
+    }
+    if (output.final !== undefined) {
+      this.turns.delete(turnId);
+      const evidence = turn.evidence ?? { speechMs: 0, rms: 0 };
+      const text = acceptTranscript(output.final, evidence);
+      this.callbacks.onTranscript({ turnId, text, final: true, language: turn.language || 'und' });
+    }
+    if (output.job) this.run(turnId, turn, output.job);
+  }
+
+  private run(turnId: number, turn: TurnRecord, job: TranscriptJob): void {
+    this.pending.push({ turnId, turn, job });
+    if (!this.running) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.pending.length > 0) {
+        this.pending.sort((a, b) => a.turnId - b.turnId);
+        const { turnId, turn, job } = this.pending.shift()!;
+        const generation = this.generation;
+        let result: AsrResult | null = null;
+        try {
+          result = await this.transcribe(job);
+        } catch (error) {
+          if (generation !== this.generation) continue;
+          this.callbacks.onError(VoiceAgentError.from(error, 'transcription-failed'));
+        }
+        if (generation !== this.generation) continue;
+        if (result) {
+          turn.language = result.language;
+          this.callbacks.onDebug({
+            kind: 'asr-job',
+            turnId,
+            job: job.kind,
+            audioSeconds: job.audio.length / 16_000,
+            inferenceMs: result.inferenceMs,
+            finishedAt: wallClockMs(),
+            text: result.text,
+          });
+        }
+        this.handle(turnId, turn, result ? turn.planner.complete(job, result.text) : turn.planner.fail(job));
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Runs one job, falling back from WebGPU to WASM once if the GPU path fails. */
+  private async transcribe(job: TranscriptJob): Promise<AsrResult> {
+    if (!(await this.load())) throw new VoiceAgentError('transcription-failed', 'The speech recognizer is not available.');
+    const request = () => {
+      const audio = job.audio.slice(); // the planner may still need the original
+      return this.worker!.api.transcribe(
+        Comlink.transfer(
+          { audio, language: this.languageCode(), task: this.settings?.task ?? 'transcribe' },
+          [audio.buffer],
+        ),
+      );
+    };
+    try {
+      return await request();
+    } catch (error) {
+      if (this.plan?.device !== 'webgpu') throw error;
+      await this.fallBackToWasm(describeCause(error));
+      return request();
+    }
+  }
+
+  private languageCode(): string | undefined {
+    const language = this.settings?.language ?? 'auto';
+    return language === 'auto' ? undefined : language;
+  }
+
+  private async loadOnce(): Promise<boolean> {
+    const settings = this.settings!;
+    this.measured ??= await measureCapabilities();
+    this.plan = planAsr(settings, this.measured);
+    const started = performance.now();
+    try {
+      await this.loadPlan(this.plan);
+      this.loadFailed = false;
+      this.callbacks.onDebug({ kind: 'asr-ready', loadMs: performance.now() - started });
+      return true;
+    } catch (error) {
+      if (this.plan.device === 'webgpu') {
+        try {
+          await this.fallBackToWasm(describeCause(error));
+          this.loadFailed = false;
+          return true;
+        } catch (fallbackError) {
+          error = fallbackError;
+        }
+      }
+      this.worker?.terminate();
+      this.worker = null;
+      this.loadFailed = true;
+      this.callbacks.onError(VoiceAgentError.from(error, 'model-load-failed'));
+      return false;
+    }
+  }
+
+  private async fallBackToWasm(cause: string): Promise<void> {
+    const failed = this.plan!;
+    this.plan = wasmFallbackPlan(failed, this.settings!, cause);
+    this.fallback = cause;
+    this.callbacks.onError(
+      new VoiceAgentError('gpu-fallback', `Speech recognition on the GPU failed (${cause}); using the CPU instead.`),
+    );
+    this.worker?.terminate();
+    this.worker = null;
+    await this.loadPlan(this.plan);
+  }
+
+  private async loadPlan(plan: AsrPlan): Promise<void> {
+    const worker = new WorkerHandle<AsrWorkerApi>(
+      () => new Worker(new URL('../../workers/asr.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-asr' }),
+      (error) => {
+        this.dispose();
+        this.callbacks.onError(VoiceAgentError.workerFailed('speech recognizer', error));
+      },
+    );
+    this.worker = worker;
+    await worker.api.load(
+      {
+        model: plan.model,
+        device: plan.device,
+        dtype: plan.dtype,
+        modelBaseUrl: this.settings?.modelBaseUrl,
+        ortWasm: { mjs: absoluteUrl(ortAsyncifyMjsUrl), wasm: absoluteUrl(ortAsyncifyWasmUrl) },
+        // Threads need cross-origin isolation. Whisper's fixed 30 s encoder pass dominates
+        // every call, so it gets all cores (up to 4): the VAD needs < 1 ms per 32 ms frame.
+        threads: crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1,
+      },
+      Comlink.proxy((progress: FileProgress) => this.callbacks.onProgress(progress)),
+    );
+  }
+}
+
+/** What this browser offers, measured: a WebGPU adapter and its `shader-f16` feature. */
+export async function measureCapabilities(): Promise<MeasuredCapabilities> {
+  let webgpu = false;
+  let shaderF16 = false;
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ features: ReadonlySet<string> } | null> } })
+    .gpu;
+  if (gpu) {
+    try {
+      const adapter = await gpu.requestAdapter();
+      webgpu = adapter !== null;
+      shaderF16 = adapter?.features.has('shader-f16') ?? false;
+    } catch {
+      // No adapter: WASM.
+    }
+  }
+  return {
+    webgpu,
+    shaderF16,
+    crossOriginIsolated: typeof crossOriginIsolated === 'boolean' && crossOriginIsolated,
+    cores: navigator.hardwareConcurrency || 1,
+  };
+}

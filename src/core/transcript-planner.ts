@@ -1,0 +1,210 @@
+/**
+ * Transcribing a turn while the visitor is still talking.
+ *
+ * Whisper pads every input to a 30 s window, so each call costs a fixed encoder pass plus
+ * one decoder step per token. Transcribing the whole turn after it ends therefore costs
+ * the most exactly when the visitor waits. This planner uses the talking time instead:
+ *
+ * - **Partials**: whenever ≥ {@link PlannerConfig.partialEveryMs} of new speech has
+ *   arrived and the recognizer is idle, transcribe the open part of the turn. Calls are
+ *   serialized, so a slow device simply gets fewer partials — never a queue.
+ * - **Pause jobs**: when the visitor pauses (≥ `pauseMs` after the last voiced frame),
+ *   transcribe the open part at once. If the turn then ends, that result *is* the final
+ *   transcript, ready while the end-of-turn silence is still being waited out.
+ * - **Commits**: if speech resumes after a pause job that covered ≥ `minCommitMs`, its
+ *   text is kept and its audio is never transcribed again; later calls start after it.
+ *   So at the end of a long turn only the last stretch needs transcribing.
+ *
+ * Pure bookkeeping: the controller feeds audio and results in and runs the jobs it gets
+ * back; unit-tested with a fake recognizer.
+ */
+
+export interface PlannerConfig {
+  readonly sampleRateHz: number;
+  /** New speech that warrants a partial. */
+  readonly partialEveryMs: number;
+  /** Silence after the last voiced frame that starts a pause job. */
+  readonly pauseMs: number;
+  /** A pause job shorter than this is not committed (Whisper does better with context). */
+  readonly minCommitMs: number;
+}
+
+export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
+  sampleRateHz: 16_000,
+  partialEveryMs: 1000,
+  // Longer than a stop consonant's closure, shorter than the 500 ms end-of-turn hangover,
+  // so the final transcript is usually ready when the turn is declared over.
+  pauseMs: 160,
+  // Commits cut Whisper's context, so only long stretches are committed: short phrases
+  // transcribe better together, and a call costs about the same for 2 s as for 8 s.
+  minCommitMs: 8000,
+};
+
+export interface TranscriptJob {
+  readonly id: number;
+  /** Audio to transcribe (a copy: the controller may transfer it). */
+  readonly audio: Float32Array;
+  /** Range within the turn's audio, in samples. */
+  readonly fromSample: number;
+  readonly toSample: number;
+  /** Samples at the end of the range after the last voiced frame. */
+  readonly trailingSilenceSamples: number;
+  /** `final` jobs cover the turn's end; others may become final or a commit. */
+  readonly kind: 'partial' | 'pause' | 'final';
+}
+
+/** What the controller should do after feeding the planner. */
+export interface PlannerOutput {
+  /** A job to start now (the recognizer is idle). */
+  readonly job?: TranscriptJob;
+  /** A partial transcript to report. */
+  readonly partial?: string;
+  /** The final transcript of the turn (once). */
+  readonly final?: string;
+}
+
+export class TranscriptPlanner {
+  private readonly config: PlannerConfig;
+  private audio = new Float32Array(16_000 * 8);
+  private length = 0;
+  /** Samples after the last voiced frame at the end of `audio`. */
+  private trailingSilence = 0;
+  private committedSamples = 0;
+  private readonly committedTexts: string[] = [];
+  /** End of speech (in samples) covered by the latest job started since the last commit. */
+  private coveredSpeech = 0;
+  private inFlight: TranscriptJob | null = null;
+  private nextId = 1;
+  /** Set by endTurn: the turn's authoritative end and last voiced sample. */
+  private ending: { length: number; lastSpeechSample: number } | null = null;
+  private done = false;
+
+  constructor(config: Partial<PlannerConfig> = {}) {
+    this.config = { ...DEFAULT_PLANNER_CONFIG, ...config };
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** Text committed so far (for tests and debugging). */
+  get committedText(): string {
+    return joinTexts(this.committedTexts);
+  }
+
+  /**
+   * More of the open turn's audio. `trailingSilenceSamples` counts the samples after the
+   * last voiced frame at the end of everything appended so far.
+   */
+  append(chunk: Float32Array, trailingSilenceSamples: number): PlannerOutput {
+    if (this.ending || this.done) return {};
+    this.ensureCapacity(this.length + chunk.length);
+    this.audio.set(chunk, this.length);
+    this.length += chunk.length;
+    this.trailingSilence = Math.min(this.length, Math.max(0, trailingSilenceSamples));
+    return this.schedule();
+  }
+
+  /**
+   * The turn is over. `audio` is the turn's final audio (it begins with what was
+   * appended; it may be shorter, without the trailing silence); `lastSpeechSample` is
+   * where its last voiced frame ends.
+   */
+  endTurn(audio: Float32Array, lastSpeechSample: number): PlannerOutput {
+    if (this.done) return {};
+    // The final audio is authoritative: it may hold more than was streamed.
+    this.ensureCapacity(audio.length);
+    this.audio.set(audio, 0);
+    this.length = audio.length;
+    this.ending = { length: audio.length, lastSpeechSample: Math.min(lastSpeechSample, audio.length) };
+    if (this.committedSamples >= this.ending.lastSpeechSample) return this.finish('');
+    return this.schedule();
+  }
+
+  /** The recognizer finished `job` with `text`. */
+  complete(job: TranscriptJob, text: string): PlannerOutput {
+    if (this.inFlight?.id !== job.id) return {};
+    this.inFlight = null;
+    if (this.done) return {};
+    const jobSpeechEnd = job.toSample - job.trailingSilenceSamples;
+    const ending = this.ending;
+    if (ending && job.fromSample === this.committedSamples && jobSpeechEnd >= ending.lastSpeechSample) {
+      // The job heard everything the visitor said in this turn.
+      return this.finish(text);
+    }
+    const pausedLongEnough = job.trailingSilenceSamples >= this.samples(this.config.pauseMs);
+    const longEnough = job.toSample - job.fromSample >= this.samples(this.config.minCommitMs);
+    if (job.kind !== 'final' && pausedLongEnough && longEnough && this.length > job.toSample) {
+      // Speech went on after a real pause: keep this stretch's text for good.
+      this.committedTexts.push(text);
+      this.committedSamples = job.toSample;
+    }
+    const partial = joinTexts([...this.committedTexts, ...(this.committedSamples === job.toSample ? [] : [text])]);
+    const next = this.schedule();
+    // Once the turn has ended, only the final transcript is news.
+    return this.ending ? next : { ...next, partial };
+  }
+
+  /** The recognizer failed on `job`: the turn is finished with what was committed. */
+  fail(job: TranscriptJob): PlannerOutput {
+    if (this.inFlight?.id !== job.id) return {};
+    this.inFlight = null;
+    return this.done ? {} : this.finish(null);
+  }
+
+  private schedule(): PlannerOutput {
+    if (this.inFlight || this.done) return {};
+    const ending = this.ending;
+    if (ending) {
+      return { job: this.start('final', ending.length, Math.max(0, ending.length - ending.lastSpeechSample)) };
+    }
+    const speechEnd = this.length - this.trailingSilence;
+    if (speechEnd <= this.coveredSpeech) return {};
+    if (this.trailingSilence >= this.samples(this.config.pauseMs)) {
+      return { job: this.start('pause', this.length, this.trailingSilence) };
+    }
+    if (speechEnd - this.coveredSpeech >= this.samples(this.config.partialEveryMs)) {
+      return { job: this.start('partial', this.length, this.trailingSilence) };
+    }
+    return {};
+  }
+
+  private start(kind: TranscriptJob['kind'], toSample: number, trailingSilenceSamples: number): TranscriptJob {
+    const fromSample = this.committedSamples;
+    const job: TranscriptJob = {
+      id: this.nextId++,
+      audio: this.audio.slice(fromSample, toSample),
+      fromSample,
+      toSample,
+      trailingSilenceSamples,
+      kind,
+    };
+    this.inFlight = job;
+    this.coveredSpeech = Math.max(this.coveredSpeech, toSample - trailingSilenceSamples);
+    return job;
+  }
+
+  /** `tail` null: the last job failed; report what was committed. */
+  private finish(tail: string | null): PlannerOutput {
+    this.done = true;
+    return { final: joinTexts(tail === null ? this.committedTexts : [...this.committedTexts, tail]) };
+  }
+
+  private samples(ms: number): number {
+    return Math.round((ms / 1000) * this.config.sampleRateHz);
+  }
+
+  private ensureCapacity(samples: number): void {
+    if (samples <= this.audio.length) return;
+    const grown = new Float32Array(Math.max(samples, this.audio.length * 2));
+    grown.set(this.audio.subarray(0, this.length));
+    this.audio = grown;
+  }
+}
+
+function joinTexts(texts: readonly string[]): string {
+  return texts
+    .map((text) => text.trim())
+    .filter(Boolean)
+    .join(' ');
+}

@@ -1,0 +1,50 @@
+/**
+ * Word error rate, with the normalization Whisper evaluations use: case, punctuation,
+ * numbers written as words, and the spellings LibriSpeech references use ("mister").
+ */
+import { normalizeText } from '../../../src/core/transcript-filter.ts';
+
+const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve',
+  'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
+
+/** 0 ≤ n < 1 000 000 as English words ("1961" → "one thousand nine hundred sixty one"). */
+export function numberToWords(n: number): string {
+  if (n < 20) return ONES[n]!;
+  if (n < 100) return `${TENS[Math.floor(n / 10)]}${n % 10 ? ` ${ONES[n % 10]}` : ''}`;
+  if (n < 1000) return `${ONES[Math.floor(n / 100)]} hundred${n % 100 ? ` ${numberToWords(n % 100)}` : ''}`;
+  return `${numberToWords(Math.floor(n / 1000))} thousand${n % 1000 ? ` ${numberToWords(n % 1000)}` : ''}`;
+}
+
+const SPELLINGS: Record<string, string> = { mr: 'mister', mrs: 'missus', dr: 'doctor', st: 'saint', ok: 'okay' };
+
+export function normalizeForWer(text: string): string[] {
+  return normalizeText(text.replace(/(\d),(\d{3})/g, '$1$2').replace(/-/g, ' '))
+    .split(' ')
+    .filter(Boolean)
+    .flatMap((word) => {
+      if (/^\d+$/.test(word) && Number(word) < 1_000_000) return numberToWords(Number(word)).split(' ');
+      return [SPELLINGS[word] ?? word];
+    });
+}
+
+/** Word-level edit distance between two normalized word lists. */
+export function editDistance(reference: readonly string[], hypothesis: readonly string[]): number {
+  let previous = Array.from({ length: hypothesis.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= reference.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= hypothesis.length; j++) {
+      const substitution = previous[j - 1]! + (reference[i - 1] === hypothesis[j - 1] ? 0 : 1);
+      current.push(Math.min(substitution, previous[j]! + 1, current[j - 1]! + 1));
+    }
+    previous = current;
+  }
+  return previous[hypothesis.length]!;
+}
+
+/** Word error rate of `hypothesis` against `reference` (both raw text). */
+export function wordErrorRate(reference: string, hypothesis: string): { errors: number; words: number; wer: number } {
+  const ref = normalizeForWer(reference);
+  const errors = editDistance(ref, normalizeForWer(hypothesis));
+  return { errors, words: ref.length, wer: ref.length ? errors / ref.length : 0 };
+}

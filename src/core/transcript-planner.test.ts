@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TranscriptPlanner, type PlannerOutput, type TranscriptJob } from './transcript-planner.ts';
 
 const RATE = 1000; // 1 sample per ms keeps the arithmetic readable
-const config = { sampleRateHz: RATE, partialEveryMs: 1000, pauseMs: 160, minCommitMs: 3000 };
+const config = { sampleRateHz: RATE, partialEveryMs: 1000, pauseMs: 160, minCommitMs: 3000, maxJobMs: 15_000 };
 
 /** Audio whose sample values are their own index, so a job's text can name its range. */
 function ramp(from: number, length: number): Float32Array {
@@ -129,5 +129,37 @@ describe('TranscriptPlanner', () => {
     expect(partials.length).toBeGreaterThanOrEqual(4);
     // Every partial starts at the turn's beginning (nothing committed without a pause).
     for (const partial of partials) expect(partial.startsWith('[0-')).toBe(true);
+  });
+
+  it('cuts a long turn at the visitor\'s pauses so no call takes more than maxJobMs', () => {
+    const planner = new TranscriptPlanner({ ...config, partialEveryMs: 100_000, minCommitMs: 8000 });
+    // 40 s of speech with 400 ms pauses ending at 6, 12, 19, 26 and 33 s; the recognizer is
+    // busy with the first job the whole time (a slow device).
+    const pauses = [6000, 12_000, 19_000, 26_000, 33_000];
+    let first: TranscriptJob | undefined;
+    for (let t = 0; t < 40_000; t += 100) {
+      const pause = pauses.find((p) => t + 100 > p - 400 && t + 100 <= p);
+      const trailing = pause ? t + 100 - (pause - 400) : 0;
+      const out = planner.append(ramp(t, 100), trailing);
+      first ??= out.job;
+    }
+    let out = planner.endTurn(ramp(0, 40_200), 40_000);
+    expect(out).toEqual({});
+    const ranges: [number, number][] = [];
+    let job: TranscriptJob | undefined = first;
+    while (job) {
+      ranges.push([job.fromSample, job.toSample]);
+      out = planner.complete(job, fakeText(job));
+      job = out.job;
+    }
+    expect(out.final).toBeDefined();
+    // After the first (early) call, every call stays under 15 s and starts where the last
+    // commit ended; together they cover the turn.
+    const later = ranges.slice(1);
+    for (const [from, to] of later) expect(to - from).toBeLessThanOrEqual(15_000);
+    expect(later[0]![0]).toBe(0);
+    for (let i = 1; i < later.length; i++) expect(later[i]![0]).toBe(later[i - 1]![1]);
+    expect(later.at(-1)![1]).toBe(40_200);
+    expect(out.final).toBe(later.map(([a, b]) => `[${a}-${b}]`).join(' '));
   });
 });

@@ -27,6 +27,12 @@ export interface PlannerConfig {
   readonly pauseMs: number;
   /** A pause job shorter than this is not committed (Whisper does better with context). */
   readonly minCommitMs: number;
+  /**
+   * The most audio one call should take. Longer stretches are cut at a pause the visitor
+   * made (the latest one that keeps the call under this): Whisper, given 20 s+ in one
+   * window without timestamps, may skip whole sentences.
+   */
+  readonly maxJobMs: number;
 }
 
 export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
@@ -38,6 +44,7 @@ export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
   // Commits cut Whisper's context, so only long stretches are committed: short phrases
   // transcribe better together, and a call costs about the same for 2 s as for 8 s.
   minCommitMs: 8000,
+  maxJobMs: 15_000,
 };
 
 export interface TranscriptJob {
@@ -75,6 +82,8 @@ export class TranscriptPlanner {
   private coveredSpeech = 0;
   private inFlight: TranscriptJob | null = null;
   private nextId = 1;
+  /** Ends of streamed chunks that lay in a pause of ≥ pauseMs: where a long turn may be cut. */
+  private readonly pausePoints: { sample: number; trailing: number }[] = [];
   /** Set by endTurn: the turn's authoritative end and last voiced sample. */
   private ending: { length: number; lastSpeechSample: number } | null = null;
   private done = false;
@@ -102,6 +111,13 @@ export class TranscriptPlanner {
     this.audio.set(chunk, this.length);
     this.length += chunk.length;
     this.trailingSilence = Math.min(this.length, Math.max(0, trailingSilenceSamples));
+    if (this.trailingSilence >= this.samples(this.config.pauseMs)) {
+      // One point per pause: a later chunk of the same pause replaces the earlier one.
+      const last = this.pausePoints.at(-1);
+      const speechEnd = this.length - this.trailingSilence;
+      if (last && last.sample - last.trailing === speechEnd) this.pausePoints.pop();
+      this.pausePoints.push({ sample: this.length, trailing: this.trailingSilence });
+    }
     return this.schedule();
   }
 
@@ -155,6 +171,12 @@ export class TranscriptPlanner {
   private schedule(): PlannerOutput {
     if (this.inFlight || this.done) return {};
     const ending = this.ending;
+    const end = ending ? ending.length : this.length;
+    if (end - this.committedSamples > this.samples(this.config.maxJobMs)) {
+      // Too long for one call: take the stretch up to the latest usable pause; it commits.
+      const cut = this.cutPoint();
+      if (cut) return { job: this.start('pause', cut.sample, cut.trailing) };
+    }
     if (ending) {
       return { job: this.start('final', ending.length, Math.max(0, ending.length - ending.lastSpeechSample)) };
     }
@@ -167,6 +189,14 @@ export class TranscriptPlanner {
       return { job: this.start('partial', this.length, this.trailingSilence) };
     }
     return {};
+  }
+
+  /** The latest pause that leaves a committable stretch no longer than maxJobMs. */
+  private cutPoint(): { sample: number; trailing: number } | undefined {
+    const from = this.committedSamples + this.samples(this.config.minCommitMs);
+    const to = this.committedSamples + this.samples(this.config.maxJobMs);
+    const points = this.pausePoints.filter((p) => p.sample <= this.length);
+    return points.filter((p) => p.sample >= from && p.sample <= to).at(-1) ?? points.find((p) => p.sample > to);
   }
 
   private start(kind: TranscriptJob['kind'], toSample: number, trailingSilenceSamples: number): TranscriptJob {

@@ -21,6 +21,10 @@ test('the demo uses the local models, sets attributes from its panel and shows p
     await page.locator('[data-attr="silence-ms"]').dispatchEvent('change');
     await expect(agent).toHaveAttribute('silence-ms', '700');
 
+    // Preload first (the demo's button): Whisper's load is CPU-heavy, and this test times
+    // the end of a turn.
+    await page.locator('#preload').click();
+    await expect(page.locator('#log')).toContainText('preload() resolved', { timeout: 60_000 });
     await page.locator('#start').click();
     await expect(agent).toHaveAttribute('state', 'listening');
     await expect(page.locator('#timings tr')).toHaveCount(1, { timeout: 20_000 });

@@ -190,7 +190,7 @@ const api: AsrWorkerApi = {
       try {
         const output = await pipe(request.audio, {
           // English-only checkpoints reject language/task; multilingual ones get both.
-          ...(englishOnly ? {} : { language, task: request.task }),
+          ...(englishOnly ? {} : { task: request.task, ...(language === 'und' ? {} : { language }) }),
           ...(long ? { chunk_length_s: WINDOW_SECONDS, stride_length_s: CHUNK_STRIDE_SECONDS } : {}),
         });
         const text = (Array.isArray(output) ? output[0]?.text : output.text) ?? '';

@@ -227,7 +227,7 @@ test('forced WebGPU failure: the worker falls back to WASM and the turn is still
 
 test('WebGPU path (SwiftShader): a short clip is transcribed correctly on the GPU backend', async () => {
   test.setTimeout(540_000);
-  const { path, pcm } = paddedFixture('english-other/en_goforward.wav', 1, 3);
+  const { path } = paddedFixture('english-other/en_goforward.wav', 1, 3);
   const opened = await openAgentPage({
     micWav: path,
     extraArgs: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader'],
@@ -235,8 +235,8 @@ test('WebGPU path (SwiftShader): a short clip is transcribed correctly on the GP
   });
   try {
     const { page } = opened;
-    const t0 = await startAgent(page);
-    await waitForPlayback(page, t0, durationSeconds(pcm));
+    await startAgent(page);
+    // SwiftShader runs WebGPU on the CPU: minutes, not seconds (TESTING.md). No timing here.
     await expect.poll(() => finals(page), { timeout: 480_000, intervals: [2000] }).toHaveLength(1);
     expect(normalizeForWer((await finals(page))[0]!.text).join(' ')).toContain('go forward ten meters');
     const capabilities = await page.evaluate(() => document.querySelector('voice-agent')!.capabilities);

@@ -26,6 +26,10 @@ export type VoiceErrorCode =
   | 'model-load-failed'
   /** A model worker stopped unexpectedly. */
   | 'worker-failed'
+  /** The `voice` attribute is not a Piper voice id (`en_US-joe-medium`). */
+  | 'voice-invalid'
+  /** Speaking failed after the voice had loaded (phonemizer or synthesis error). */
+  | 'speech-failed'
   /** Anything we did not anticipate. */
   | 'unknown';
 
@@ -91,6 +95,8 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'audio-blocked',
   'model-load-failed',
   'worker-failed',
+  'voice-invalid',
+  'speech-failed',
   'unknown',
 ]);
 

@@ -138,6 +138,7 @@ describe('toSpeakable', () => {
     ['~~old~~ new', 'old new'],
     ['Line one\n\n---\n\nLine two', 'Line one Line two'],
     ['café naïve résumé', 'café naïve résumé'],
+    ['Snow ☃ and ∰ and ⺁ but 2 + 2 = 4', 'Snow and and but 2 + 2 = 4'],
   ];
   for (const [input, expected] of cases) {
     it(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () => {

@@ -293,6 +293,8 @@ export function toSpeakable(text: string): string {
   out = out.replace(/(\*{1,3}|_{2,3}|~~)(?=\S)([\s\S]*?\S)\1/g, '$2'); // emphasis, strike
   out = out.replace(/(^|\s)_(?=\S)([^_]*?\S)_(?=\s|$|[.,;:!?])/g, '$1$2'); // _emphasis_
   out = out.replace(EMOJI, '');
+  // Symbols outside ASCII (☃ ∰ ⺁ …): espeak would spell out their code points.
+  out = out.replace(/[\p{So}\p{Co}\p{Cn}]|(?![\u0000-\u007f])\p{Sm}/gu, ' ');
   out = out.replace(/[*#~^|<>{}\\]/g, ' '); // stray markup characters
   out = out.replace(/\s+/g, ' ').trim();
   // Nothing but punctuation left (e.g. a clause that was only an emoji and a period).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { splitClauses } from './speakable-text.ts';
-import { SpeechTimeline, lastWordEnd } from './speech-timeline.ts';
+import { SpeechTimeline, lastWordEnd, startDelayMs } from './speech-timeline.ts';
 
 describe('lastWordEnd', () => {
   const text = 'one two three';
@@ -65,5 +65,38 @@ describe('SpeechTimeline', () => {
     }
     expect(t.heardText(1000)).toBe('Run this:\n```\nls\n```');
     expect(t.heardText(2000)).toBe(reply);
+  });
+});
+
+describe('startDelayMs', () => {
+  const clauses = ['Hello there,', 'thanks for calling.', 'The weather today is sunny and warm,', 'with a light breeze.'].map(
+    (speech) => ({ speech }),
+  );
+
+  it('is 0 when synthesis is several times faster than real time', () => {
+    // Measured here: "Hello there," → 780 ms of audio in ~150 ms.
+    expect(startDelayMs(clauses, 0, { phonemizeMs: 20, inferenceMs: 130, audioMs: 780 })).toBe(0);
+  });
+
+  it('holds the start back just enough when synthesis is about real time', () => {
+    const first = { phonemizeMs: 20, inferenceMs: 450, audioMs: 780 };
+    const delay = startDelayMs(clauses, 0, first);
+    expect(delay).toBeGreaterThan(0);
+    expect(delay).toBeLessThan(1500);
+    // Simulate with the same per-character model: no clause is late with this delay.
+    const costPerChar = 470 / 12;
+    const audioPerChar = 780 / 12;
+    let ready = 0;
+    let start = delay + 780;
+    for (const clause of clauses.slice(1)) {
+      ready += costPerChar * clause.speech.length;
+      expect(ready).toBeLessThanOrEqual(start);
+      start += audioPerChar * clause.speech.length;
+    }
+  });
+
+  it('never waits more than the cap, and ignores clauses with nothing to say', () => {
+    expect(startDelayMs(clauses, 0, { phonemizeMs: 0, inferenceMs: 10_000, audioMs: 100 })).toBe(1500);
+    expect(startDelayMs([{ speech: 'Hi.' }, { speech: '' }], 0, { phonemizeMs: 10, inferenceMs: 900, audioMs: 300 })).toBe(0);
   });
 });

@@ -10,6 +10,7 @@
  *
  * DOM-free and unit-tested (`speech-timeline.test.ts`).
  */
+import type { Clause } from './speakable-text.ts';
 
 /** One clause's place in the text and in the audio. */
 export interface TimelineEntry {
@@ -89,4 +90,39 @@ export function lastWordEnd(text: string, from: number, upTo: number): number {
 function trimRight(text: string, from: number, end: number): number {
   while (end > from && /\s/.test(text[end - 1]!)) end--;
   return end;
+}
+
+/** Headroom the start delay leaves for jitter in synthesis times, ms. */
+const START_MARGIN_MS = 60;
+/** A reply never waits longer than this for its first word to start, ms. */
+const MAX_START_DELAY_MS = 1500;
+
+/**
+ * How long to hold back a reply's first audio so the clauses after it are ready in time
+ * (a jitter buffer sized from the first clause, which is a live measurement of this
+ * device's synthesis speed right now). Each later clause's cost and length are estimated
+ * per character from the first; playback starts late enough that every clause finishes
+ * before the audio in front of it runs out. On a device that synthesizes several times
+ * faster than real time this is 0 — the clause ramp of the splitter already covers it —
+ * and under CPU contention it trades a slightly later start for speech without holes.
+ */
+export function startDelayMs(
+  clauses: readonly Pick<Clause, 'speech'>[],
+  firstIndex: number,
+  first: { readonly phonemizeMs: number; readonly inferenceMs: number; readonly audioMs: number },
+): number {
+  const probe = clauses[firstIndex]!.speech.length;
+  if (probe === 0 || first.audioMs <= 0) return 0;
+  const costPerChar = (first.phonemizeMs + first.inferenceMs) / probe;
+  const audioPerChar = first.audioMs / probe;
+  let synthesized = 0; // time from now until clause k is ready
+  let played = first.audioMs; // audio in front of clause k
+  let delay = 0;
+  for (const clause of clauses.slice(firstIndex + 1)) {
+    if (!clause.speech) continue;
+    synthesized += costPerChar * clause.speech.length;
+    delay = Math.max(delay, synthesized + START_MARGIN_MS - played);
+    played += audioPerChar * clause.speech.length;
+  }
+  return Math.min(MAX_START_DELAY_MS, Math.max(0, delay));
 }

@@ -1,11 +1,17 @@
-import type { VadFrameRecord } from '../core/protocol.ts';
+import type { TtsChunkRecord, VadFrameRecord } from '../core/protocol.ts';
 
-export interface VoiceDebugDetail {
-  /** What is reported: per-frame VAD results, in batches of a few frames. */
-  readonly kind: 'vad-frames';
-  /** Frame number, Silero speech probability, inference cost (ms) and wall-clock time of each frame. */
-  readonly frames: readonly VadFrameRecord[];
-}
+export type VoiceDebugDetail =
+  | {
+      /** What is reported: per-frame VAD results, in batches of a few frames. */
+      readonly kind: 'vad-frames';
+      /** Frame number, Silero speech probability, inference cost (ms) and wall-clock time of each frame. */
+      readonly frames: readonly VadFrameRecord[];
+    }
+  | {
+      /** One synthesized clause of a spoken reply: its text, costs and place in the output. */
+      readonly kind: 'tts-chunk';
+      readonly chunk: TtsChunkRecord;
+    };
 
 /**
  * Diagnostics for tuning and benchmarks, only while the `debug` attribute is set. Not a

@@ -83,7 +83,8 @@ async function baseline(origin: string) {
       return route.fulfill({
         status: 200,
         body: readFileSync(file),
-        headers: { 'Content-Type': type, 'Cross-Origin-Resource-Policy': 'cross-origin' },
+        // Its ONNX Runtime starts its threads from this very bundle: worker scripts need COEP.
+        headers: { 'Content-Type': type, 'Cross-Origin-Resource-Policy': 'cross-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
       });
     });
     return await page.evaluate(

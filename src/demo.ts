@@ -47,6 +47,12 @@ document.querySelector('#preload')!.addEventListener('click', () => {
   void agent.preload().then(() => write('preload() resolved'), (error: unknown) => write(`preload() failed: ${String(error)}`));
 });
 document.querySelector('#start')!.addEventListener('click', () => void agent.start());
+document.querySelector('#say-form')!.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = document.querySelector<HTMLInputElement>('#say-text')!.value;
+  void agent.say(text).then(() => write('say() resolved'));
+});
+document.querySelector('#interrupt')!.addEventListener('click', () => agent.interrupt());
 document.querySelector('#stop')!.addEventListener('click', () => void agent.stop());
 playTurn.addEventListener('click', () => {
   if (!lastTurn) return;
@@ -95,3 +101,6 @@ agent.addEventListener('voice-error', (e) => write(`error ${e.detail.code}: ${e.
 agent.addEventListener('voice-level', (e) => {
   level.value = Math.max(-70, e.detail.dbfs);
 });
+agent.addEventListener('voice-response-end', (e) =>
+  write(`response-end${e.detail.interrupted ? ' (interrupted)' : ''}: heard "${e.detail.heardText}"`),
+);

@@ -2,20 +2,24 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, query, state as reactiveState } from 'lit/decorators.js';
 import { AsrController, type AsrCapabilities, type TranscriptUpdate } from './controllers/asr-controller.ts';
 import { MicController, MicOpenCancelled } from './controllers/mic-controller.ts';
+import { SpeechController } from './controllers/speech-controller.ts';
 import { VadController } from './controllers/vad-controller.ts';
 import { ASR_DEVICE_PREFERENCES, ASR_TASKS, parseDtype, type AsrDevicePreference, type AsrTask } from './core/asr-plan.ts';
 import { VoiceAgentError, type VoiceErrorDetail } from './core/errors.ts';
 import { rmsToDbfs } from './core/level-meter.ts';
 import {
   VOICE_AGENT_MODES,
+  SPEAKING_RATE,
   createOnceWarner,
   resolveTurnDetection,
   validateBaseUrl,
   validateEnum,
+  validateNumber,
   type TurnDetectionOptions,
   type VoiceAgentMode,
 } from './core/options.ts';
 import { wallClockMs } from './core/clock.ts';
+import { DEFAULT_VOICE_ID } from './core/piper-voice.ts';
 import type { FileProgress, VadEvent } from './core/protocol.ts';
 import { AGENT_STATES, holdsAudio, transition, type AgentState, type TurnEffect, type TurnInput } from './core/turn-machine.ts';
 import {
@@ -23,6 +27,8 @@ import {
   VoiceErrorEvent,
   VoiceLevelEvent,
   VoiceModelProgressEvent,
+  VoiceResponseEndEvent,
+  VoiceResponseEvent,
   VoiceSpeechEndEvent,
   VoiceSpeechStartEvent,
   VoiceStateChangeEvent,
@@ -76,6 +82,8 @@ const STOP_ICON = html`<svg viewBox="0 0 24 24" aria-hidden="true" focusable="fa
  * @event voice-level - Input loudness, ≤ 20 Hz while listening. `detail: { source, rms, dbfs }`.
  * @event voice-model-progress - Model download progress. `detail: { model, file, loaded, total }`.
  * @event voice-transcript - Text the visitor typed (and, with a speech recognizer, said). `detail: { text, final, language, source }`.
+ * @event voice-response - The spoken reply is being heard, word by word. `detail: { delta, text }`.
+ * @event voice-response-end - A `say()` reply finished or was interrupted. `detail: { text, heardText, interrupted }`.
  * @event voice-error - Something failed. `detail: { code, message, recoverable }`.
  * @event voice-debug - Only with the `debug` attribute: per-frame VAD records. Not a stable API.
  *
@@ -168,6 +176,15 @@ export class VoiceAgent extends LitElement {
     return this.asr.capabilities;
   }
 
+  /**
+   * The Piper voice that speaks replies, e.g. `en_US-joe-medium` (the default) or
+   * `en_US-lessac-medium`, fetched from `model-base-url` (rhasspy/piper-voices layout).
+   */
+  @property() voice: string = DEFAULT_VOICE_ID;
+
+  /** Speaking pace: 1 is the voice's own, 0.5–2. Default 1. */
+  @property({ attribute: 'speaking-rate', converter: rawAttribute }) speakingRate: number | undefined;
+
   /** What the agent is doing now. Mirrored by the `state` attribute and the custom states. */
   get state(): AgentState {
     return this.currentState;
@@ -196,6 +213,8 @@ export class VoiceAgent extends LitElement {
   private readonly awaitingTranscripts = new Set<number>();
   private readonly downloads = new Map<string, FileProgress>();
   private captionId = 0;
+  /** The microphone is held (acquire-audio ran, release-audio has not since). */
+  private audioHeld = false;
 
   private readonly mic = new MicController(this, {
     onLevel: (rms) => this.handleLevel(rms),
@@ -223,6 +242,17 @@ export class VoiceAgent extends LitElement {
     },
   });
 
+  private readonly speech = new SpeechController(this, {
+    onSpeakingChange: (speaking) => this.input({ type: speaking ? 'speak-start' : 'speak-end' }),
+    onResponse: (detail) => this.dispatchEvent(new VoiceResponseEvent(detail)),
+    onResponseEnd: (detail) => this.dispatchEvent(new VoiceResponseEndEvent(detail)),
+    onProgress: (progress) => this.handleProgress('tts', progress),
+    onError: (error) => this.reportError(error),
+    onChunk: (chunk) => {
+      if (this.debug) this.dispatchEvent(new VoiceDebugEvent({ kind: 'tts-chunk', chunk }));
+    },
+  });
+
   constructor() {
     super();
     // Custom states need ElementInternals; older engines fall back to the attribute.
@@ -230,17 +260,21 @@ export class VoiceAgent extends LitElement {
   }
 
   /**
-   * Downloads and warms the models so the first click is fast. Progress arrives as
-   * `voice-model-progress`. Safe to call more than once.
+   * Downloads and warms the models so the first click is fast (in `text` mode only the
+   * voice). Progress arrives as `voice-model-progress`. Safe to call more than once.
    */
   async preload(): Promise<void> {
+    const voice = this.speech.preload(); // reports its own failure
+    voice.catch(() => {});
     try {
-      await Promise.all([this.vad.load(), this.asr.load()]);
+      // Text mode never listens: only the voice is worth loading.
+      if (this.resolvedMode !== 'text') await Promise.all([this.vad.load(), this.asr.load()]);
     } catch (error) {
       const voiceError = VoiceAgentError.from(error, 'model-load-failed');
       this.reportError(voiceError);
       throw voiceError;
     }
+    await voice;
   }
 
   /**
@@ -254,8 +288,12 @@ export class VoiceAgent extends LitElement {
     await this.acquiring;
   }
 
-  /** Stops listening and releases the microphone, the audio graph and the model workers. */
+  /**
+   * Stops listening and speaking, and releases the microphone, the audio graph and the
+   * model workers.
+   */
   async stop(): Promise<void> {
+    this.speech.stop();
     this.input({ type: 'stop' });
     await this.acquiring;
   }
@@ -266,6 +304,44 @@ export class VoiceAgent extends LitElement {
    */
   send(text: string): void {
     this.sendText(text);
+  }
+
+  // ── speech output ───────────────────────────────────────────────────────────────────
+
+  /**
+   * Speaks `text` with the `voice` (markdown, code blocks, URLs and emoji are cleaned into
+   * speakable words) and shows it as an agent caption. Audio starts after the first short
+   * clause is synthesized; `state` is `speaking` while it plays. Resolves when it has
+   * been spoken to the end, interrupted, or has failed (then a `voice-error` was
+   * dispatched and the caption still shows the text). Replies queue in call order.
+   */
+  say(text: string): Promise<void> {
+    const reply = String(text ?? '').trim();
+    if (reply) this.addCaption('agent', reply);
+    return this.speech.say(reply);
+  }
+
+  /**
+   * Stops speaking within a short fade (≤ 50 ms) and drops every queued reply; each pending
+   * `say()` resolves after its `voice-response-end` (`interrupted: true`, `heardText`).
+   */
+  interrupt(): void {
+    this.speech.interrupt();
+  }
+
+  private updateSpeechSettings(changed: PropertyValues<this>): void {
+    if (!changed.has('voice') && !changed.has('speakingRate') && !changed.has('modelBaseUrl')) return;
+    this.speech.settings = {
+      // An invalid id is reported (voice-invalid) when a reply is spoken, not replaced.
+      voiceId: String(this.voice || DEFAULT_VOICE_ID).trim(),
+      modelBaseUrl: this.resolvedModelBaseUrl,
+      speakingRate: validateNumber(SPEAKING_RATE, this.speakingRate, this.warn),
+    };
+  }
+
+  /** The microphone is held: listening, or speaking in a spoken conversation. */
+  private get micHeld(): boolean {
+    return holdsAudio(this.currentState) || this.audioHeld;
   }
 
   override connectedCallback(): void {
@@ -310,6 +386,7 @@ export class VoiceAgent extends LitElement {
         modelBaseUrl: this.resolvedModelBaseUrl,
       });
     }
+    this.updateSpeechSettings(changed);
   }
 
   /** `language`, else the nearest `lang` (primary subtag), else `auto`. */
@@ -334,7 +411,11 @@ export class VoiceAgent extends LitElement {
   /** Feeds the turn machine and carries out what it decides. */
   private input(input: TurnInput): void {
     const previous = this.currentState;
-    const { state, effects } = transition(previous, input);
+    const { state, effects } = transition(previous, input, { micHeld: this.audioHeld });
+    for (const effect of effects) {
+      if (effect.type === 'acquire-audio') this.audioHeld = true;
+      if (effect.type === 'release-audio') this.audioHeld = false;
+    }
     if (state !== previous) {
       this.currentState = state;
       this.syncState();
@@ -528,7 +609,7 @@ export class VoiceAgent extends LitElement {
 
   private readonly handleButtonClick = () => {
     if (this.resolvedMode !== 'hands-free') return;
-    if (holdsAudio(this.currentState)) void this.stop();
+    if (this.micHeld) void this.stop();
     else void this.start();
   };
 
@@ -595,12 +676,12 @@ export class VoiceAgent extends LitElement {
 
   private buttonLabel(): string {
     if (this.resolvedMode === 'push-to-talk') return 'Hold to talk';
-    return holdsAudio(this.currentState) ? 'Stop listening' : 'Start talking';
+    return this.micHeld ? 'Stop listening' : 'Start talking';
   }
 
   protected override render() {
     const mode = this.resolvedMode;
-    const active = holdsAudio(this.currentState);
+    const active = this.micHeld;
     const pressed = mode === 'push-to-talk' ? this.talkHeld : active;
     return html`
       <div part="container" class="agent">

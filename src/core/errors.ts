@@ -30,6 +30,10 @@ export type VoiceErrorCode =
   | 'transcription-failed'
   /** The GPU path failed (unsupported op, out of memory, device lost); work moved to WASM. */
   | 'gpu-fallback'
+  /** The `voice` attribute is not a Piper voice id (`en_US-joe-medium`). */
+  | 'voice-invalid'
+  /** Speaking failed after the voice had loaded (phonemizer or synthesis error). */
+  | 'speech-failed'
   /** Anything we did not anticipate. */
   | 'unknown';
 
@@ -97,6 +101,8 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'worker-failed',
   'transcription-failed',
   'gpu-fallback',
+  'voice-invalid',
+  'speech-failed',
   'unknown',
 ]);
 

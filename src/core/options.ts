@@ -165,3 +165,17 @@ export function createOnceWarner(sink: (message: string) => void = (m) => consol
     sink(`<voice-agent>: ${message}`);
   };
 }
+
+// ── speech output ─────────────────────────────────────────────────────────────────────
+
+/**
+ * `speaking-rate`: 1 is the voice's own pace, 2 twice as fast, 0.5 half as fast. It
+ * divides the voice's `length_scale` (Piper's duration multiplier).
+ */
+export const SPEAKING_RATE: NumberOptionSpec = {
+  attribute: 'speaking-rate',
+  min: 0.5,
+  max: 2,
+  defaultValue: 1,
+};
+

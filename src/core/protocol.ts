@@ -180,3 +180,107 @@ export interface AsrWorkerApi {
   /** Releases the model's sessions. */
   dispose(): Promise<void>;
 }
+
+// ── TTS worker ──────────────────────────────────────────────────────────────────────
+
+/** Where the TTS worker finds its runtime files (all served from our own origin). */
+export interface TtsAssets {
+  /** onnxruntime-web's WASM binary. */
+  readonly ortWasmUrl: string;
+  /** piper-tts-web's espeak-ng phonemizer: its worker script, `.wasm` and `.data`. */
+  readonly phonemizerWorkerUrl: string;
+  readonly phonemizerWasmUrl: string;
+  readonly phonemizerDataUrl: string;
+}
+
+/** A Piper voice and where its two files are. */
+export interface VoiceSource {
+  readonly id: string;
+  readonly modelUrl: string;
+  readonly configUrl: string;
+}
+
+/** What the main thread needs to know about a loaded voice. */
+export interface VoiceInfo {
+  readonly id: string;
+  readonly sampleRateHz: number;
+  /** Time to create the ONNX session and run a warm-up, ms. */
+  readonly loadMs: number;
+}
+
+/** One clause to synthesize. */
+export interface SynthesisRequest {
+  readonly voiceId: string;
+  /** The reply this clause belongs to: `cancel(replyId)` drops its queued clauses. */
+  readonly replyId: number;
+  /** The first clause of a reply is synthesized before queued later clauses of any reply. */
+  readonly first: boolean;
+  /** Speakable text (already cleaned). */
+  readonly text: string;
+  /** 1 = the voice's own pace; divides the voice's length scale. */
+  readonly speakingRate: number;
+  /** The rate to deliver PCM at (the playback AudioContext's), Hz. */
+  readonly outputRateHz: number;
+}
+
+/** A synthesized clause. `pcm`'s buffer is transferred. */
+export interface SynthesisResult {
+  /** Mono PCM at `outputRateHz`. */
+  readonly pcm: Float32Array;
+  /** Where speech starts and ends inside `pcm` (the voice's own silence is outside). */
+  readonly voicedStartFrame: number;
+  readonly voicedEndFrame: number;
+  /** Phoneme symbols the voice had no id for (left out). */
+  readonly dropped: readonly string[];
+  /** Costs, ms: phonemization, model run, and the audio made. */
+  readonly phonemizeMs: number;
+  readonly inferenceMs: number;
+  readonly audioMs: number;
+  /** Time the request waited in the queue, ms. */
+  readonly queuedMs: number;
+}
+
+export interface TtsWorkerApi {
+  /**
+   * Loads a voice (cached per voice id; a failed load is retried by the next call) and the
+   * phonemizer, and runs a warm-up synthesis.
+   */
+  loadVoice(assets: TtsAssets, voice: VoiceSource, onProgress: (progress: FileProgress) => void): Promise<VoiceInfo>;
+  /** Synthesizes one clause; resolves `null` if the clause's reply was cancelled first. */
+  synthesize(request: SynthesisRequest): Promise<SynthesisResult | null>;
+  /** Drops the reply's clauses that have not started (they resolve `null`). */
+  cancel(replyId: number): Promise<void>;
+  /** Releases the sessions and the phonemizer. */
+  dispose(): Promise<void>;
+}
+
+/** Debug record of one synthesized clause (the element's `debug` mode, benchmarks, tests). */
+export interface TtsChunkRecord {
+  readonly replyId: number;
+  /** Clause number within the reply. */
+  readonly index: number;
+  /** Raw clause text and what was sent to the voice. */
+  readonly text: string;
+  readonly speech: string;
+  /** Output PCM length and rate (the playback context's). */
+  readonly frames: number;
+  readonly sampleRateHz: number;
+  readonly voicedStartFrame: number;
+  readonly voicedEndFrame: number;
+  readonly phonemizeMs: number;
+  readonly inferenceMs: number;
+  readonly audioMs: number;
+  readonly queuedMs: number;
+  /** Page time (`performance.now()`) when `say()` was called for this reply. */
+  readonly saidAt: number;
+  /** Page time when the clause's PCM reached the main thread. */
+  readonly readyAt: number;
+  /** Page time at which its first sample is scheduled to play (graph time, before output latency). */
+  readonly startsAt: number;
+  /** Silence inserted before it because it arrived after the audio in front had run out, ms. */
+  readonly underrunMs: number;
+  /** Phoneme symbols the voice could not say (left out). */
+  readonly dropped: readonly string[];
+  /** The clause's audio as scheduled (at `sampleRateHz`). */
+  readonly pcm: Float32Array;
+}

@@ -161,3 +161,130 @@ describe('holdsAudio', () => {
     expect(AGENT_STATES.filter(holdsAudio)).toEqual(['loading', 'listening', 'user-speaking', 'transcribing']);
   });
 });
+
+describe('speaking (speak-start / speak-end)', () => {
+  const SPEAK_INPUTS: readonly TurnInput[] = [...INPUTS, { type: 'speak-start' }, { type: 'speak-end' }];
+
+  it('enters speaking from every state where the agent may talk, and nowhere else', () => {
+    const entered = AGENT_STATES.filter((state) => transition(state, { type: 'speak-start' }).state === 'speaking');
+    expect(entered).toEqual(['idle', 'listening', 'transcribing', 'thinking', 'speaking', 'error']);
+    for (const state of AGENT_STATES) expect(transition(state, { type: 'speak-start' }).effects).toEqual([]);
+  });
+
+  it('resumes listening after speaking when the mic was held, else goes idle', () => {
+    expect(transition('speaking', { type: 'speak-end' }, { micHeld: true })).toEqual({ state: 'listening', effects: [] });
+    expect(transition('speaking', { type: 'speak-end' }, { micHeld: false })).toEqual({ state: 'idle', effects: [] });
+    expect(transition('speaking', { type: 'speak-end' })).toEqual({ state: 'idle', effects: [] });
+  });
+
+  it('speak-end outside speaking changes nothing (a late end after stop())', () => {
+    for (const state of AGENT_STATES.filter((s) => s !== 'speaking')) {
+      expect(transition(state, { type: 'speak-end' })).toEqual({ state, effects: [] });
+    }
+  });
+
+  it('releases a held mic when stopped or when the mic is lost while speaking', () => {
+    expect(transition('speaking', { type: 'stop' }, { micHeld: true })).toEqual({
+      state: 'idle',
+      effects: [{ type: 'release-audio' }],
+    });
+    expect(transition('speaking', { type: 'audio-lost' }, { micHeld: true })).toEqual({
+      state: 'error',
+      effects: [{ type: 'release-audio' }],
+    });
+    expect(transition('speaking', { type: 'audio-lost' }, { micHeld: false })).toEqual({ state: 'speaking', effects: [] });
+  });
+
+  it('ignores VAD and push-to-talk input while speaking (no barge-in yet)', () => {
+    const inputs: TurnInput[] = [
+      { type: 'speech-start' },
+      { type: 'speech-end', transcribe: true },
+      { type: 'transcribed' },
+      { type: 'misfire' },
+      { type: 'talk-pressed' },
+      { type: 'talk-released' },
+      { type: 'speak-start' },
+    ];
+    for (const input of inputs) {
+      expect(transition('speaking', input, { micHeld: true })).toEqual({ state: 'speaking', effects: [] });
+    }
+  });
+
+  it('runs a spoken conversation: listen, answer, listen again, answer, stop', () => {
+    const script: TurnInput[] = [
+      { type: 'start', voiceInput: true },
+      { type: 'audio-ready' },
+      { type: 'speech-start' },
+      { type: 'speech-end', transcribe: true },
+      { type: 'speak-start' },
+      { type: 'speech-start' }, // our own voice through the mic: ignored
+      { type: 'transcribed' }, // the final transcript lands while the agent talks: ignored
+      { type: 'speak-end' },
+      { type: 'speak-start' },
+      { type: 'stop' },
+      { type: 'speak-end' }, // the interrupted reply reports its end after stop(): ignored
+    ];
+    let state: AgentState = 'idle';
+    let micHeld = false;
+    const seen: string[] = [];
+    for (const input of script) {
+      const result = transition(state, input, { micHeld });
+      for (const effect of result.effects) {
+        if (effect.type === 'acquire-audio') micHeld = true;
+        if (effect.type === 'release-audio') micHeld = false;
+      }
+      state = result.state;
+      seen.push(`${state}${result.effects.map((e) => `+${e.type}`).join('')}`);
+    }
+    expect(seen).toEqual([
+      'loading+acquire-audio',
+      'listening',
+      'user-speaking',
+      'transcribing+deliver-turn',
+      'speaking',
+      'speaking',
+      'speaking',
+      'listening',
+      'speaking',
+      'idle+release-audio',
+      'idle',
+    ]);
+  });
+
+  it('keeps acquire/release balanced and the mic held exactly when it should be, speaking included', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let spokeWithMic = 0;
+    for (let walk = 0; walk < 300; walk++) {
+      let state: AgentState = 'idle';
+      let held = false;
+      for (let step = 0; step < 50; step++) {
+        const input = SPEAK_INPUTS[Math.floor(random() * SPEAK_INPUTS.length)]!;
+        const wasSpeaking = state === 'speaking';
+        const result = transition(state, input, { micHeld: held });
+        for (const effect of result.effects) {
+          if (effect.type === 'acquire-audio') {
+            expect(held).toBe(false);
+            held = true;
+          }
+          if (effect.type === 'release-audio') {
+            expect(held).toBe(true);
+            held = false;
+          }
+        }
+        // Leaving speaking lands in listening exactly when the mic is still held.
+        if (wasSpeaking && result.state !== 'speaking' && result.state !== 'idle' && result.state !== 'error') {
+          expect(result.state).toBe('listening');
+          expect(held).toBe(true);
+        }
+        state = result.state;
+        if (state === 'speaking') {
+          if (held) spokeWithMic++;
+        } else {
+          expect(holdsAudio(state)).toBe(held);
+        }
+      }
+    }
+    expect(spokeWithMic).toBeGreaterThan(0); // the walk did reach speaking with the mic held
+  });
+});

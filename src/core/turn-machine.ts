@@ -56,7 +56,11 @@ export type TurnInput =
   /** The final transcript of the last turn is out (or the turn had no words). */
   | { readonly type: 'transcribed' }
   /** The VAD dropped a would-be turn as a misfire. */
-  | { readonly type: 'misfire' };
+  | { readonly type: 'misfire' }
+  /** The agent's voice started playing (the first audio of a reply reached the output). */
+  | { readonly type: 'speak-start' }
+  /** The agent's voice stopped: everything queued was played, or it was interrupted. */
+  | { readonly type: 'speak-end' };
 
 export type TurnEffect =
   /** Load the VAD, open the microphone and start capture. Answer with audio-ready/-failed. */
@@ -68,6 +72,16 @@ export type TurnEffect =
   | { readonly type: 'end-manual-turn' }
   /** Hand the finished turn's audio on (to `voice-speech-end` listeners and the recognizer). */
   | { readonly type: 'deliver-turn' };
+
+/**
+ * Facts the machine cannot read from the state alone. `speaking` is entered both with the
+ * microphone held (a spoken conversation) and without it (text mode, or `say()` before
+ * `start()`); the caller, which executes `acquire-audio` / `release-audio`, knows which.
+ */
+export interface TurnContext {
+  /** The microphone is held: `acquire-audio` ran and `release-audio` has not run since. */
+  readonly micHeld: boolean;
+}
 
 export interface TransitionResult {
   readonly state: AgentState;
@@ -90,7 +104,16 @@ function awaitsSpeech(state: AgentState): boolean {
   return state === 'listening' || state === 'transcribing';
 }
 
-export function transition(state: AgentState, input: TurnInput): TransitionResult {
+/**
+ * The next state and effects. `context` only matters in `speaking` (see
+ * {@link TurnContext}); by default it is what the state alone says.
+ */
+export function transition(
+  state: AgentState,
+  input: TurnInput,
+  context: TurnContext = { micHeld: holdsAudio(state) },
+): TransitionResult {
+  if (state === 'speaking') return whileSpeaking(input, context);
   switch (input.type) {
     case 'start':
       if (state !== 'idle' && state !== 'error') return stay(state);
@@ -128,6 +151,43 @@ export function transition(state: AgentState, input: TurnInput): TransitionResul
     case 'misfire':
       return stay(state);
 
+    case 'speak-start':
+      // While the visitor talks, or while the mic is still opening, their turn comes first:
+      // the state says so even if audio plays.
+      return state === 'loading' || state === 'user-speaking' ? stay(state) : go('speaking');
+
+    case 'speak-end':
+      return stay(state);
+
+    default:
+      return assertNever(input);
+  }
+}
+
+/**
+ * The agent is talking. With the microphone held, listening resumes when it stops; the
+ * VAD keeps running underneath but its events are ignored (no barge-in yet: echo of our
+ * own voice must not end the reply).
+ */
+function whileSpeaking(input: TurnInput, { micHeld }: TurnContext): TransitionResult {
+  switch (input.type) {
+    case 'speak-end':
+      return go(micHeld ? 'listening' : 'idle');
+    case 'stop':
+      return micHeld ? go('idle', { type: 'release-audio' }) : go('idle');
+    case 'audio-lost':
+      return micHeld ? go('error', { type: 'release-audio' }) : stay('speaking');
+    case 'start':
+    case 'audio-ready':
+    case 'audio-failed':
+    case 'talk-pressed':
+    case 'talk-released':
+    case 'speech-start':
+    case 'speech-end':
+    case 'transcribed':
+    case 'misfire':
+    case 'speak-start':
+      return stay('speaking');
     default:
       return assertNever(input);
   }

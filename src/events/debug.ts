@@ -1,4 +1,4 @@
-import type { VadFrameRecord } from '../core/protocol.ts';
+import type { TtsChunkRecord, VadFrameRecord } from '../core/protocol.ts';
 
 export type VoiceDebugDetail =
   | {
@@ -24,6 +24,11 @@ export type VoiceDebugDetail =
       /** The speech recognizer is loaded and warm. */
       readonly kind: 'asr-ready';
       readonly loadMs: number;
+    }
+  | {
+      /** One synthesized clause of a spoken reply: its text, costs and place in the output. */
+      readonly kind: 'tts-chunk';
+      readonly chunk: TtsChunkRecord;
     };
 
 /**

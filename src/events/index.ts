@@ -6,3 +6,5 @@ export * from './model-progress.ts';
 export * from './error.ts';
 export * from './transcript.ts';
 export * from './debug.ts';
+export * from './response.ts';
+export * from './response-end.ts';

@@ -1,5 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
+/** The preview server's port; set VOICE_AGENT_TEST_PORT to run beside another checkout's tests. */
+const PORT = Number(process.env.VOICE_AGENT_TEST_PORT) || 4173;
+
 /**
  * End-to-end tests: the built site (`npm run build`) served by `vite preview`, host pages
  * served with and without cross-origin isolation, and Debian's Chromium with a fake
@@ -20,8 +23,8 @@ export default defineConfig({
   use: { trace: 'off' },
   webServer: [
     {
-      command: 'npx vite preview --port 4173 --strictPort --host 127.0.0.1',
-      url: 'http://127.0.0.1:4173/',
+      command: `npx vite preview --port ${PORT} --strictPort --host 127.0.0.1`,
+      url: `http://127.0.0.1:${PORT}/`,
       reuseExistingServer: !process.env.CI,
       cwd: '../..',
     },

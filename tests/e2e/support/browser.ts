@@ -8,8 +8,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from '@playwri
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/** The preview server's port (VOICE_AGENT_TEST_PORT, default 4173; see playwright.config.ts). */
+export const PORT = Number(process.env.VOICE_AGENT_TEST_PORT) || 4173;
+
 /** The preview server (serving dist/ and /models). */
-export const ORIGIN = process.env.VOICE_AGENT_TEST_ORIGIN ?? 'http://127.0.0.1:4173';
+export const ORIGIN = process.env.VOICE_AGENT_TEST_ORIGIN ?? `http://127.0.0.1:${PORT}`;
 
 export interface LaunchOptions {
   /** WAV played as the microphone (absolute path). Omit for no fake audio file. */
@@ -69,6 +72,8 @@ export async function instrument(context: BrowserContext): Promise<void> {
       'voice-model-progress',
       'voice-error',
       'voice-transcript',
+      'voice-response',
+      'voice-response-end',
     ];
     for (const type of types) {
       document.addEventListener(type, (event) => {

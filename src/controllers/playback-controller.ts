@@ -1,0 +1,243 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { VoiceAgentError } from '../core/errors.ts';
+
+/**
+ * How far ahead of the graph's clock a chunk that starts a stream is scheduled: one
+ * render quantum, so the frame it is booked at is one the graph has not rendered yet.
+ */
+const START_LEAD_FRAMES = 128;
+/** `interrupt()`'s fade to silence. */
+export const INTERRUPT_FADE_MS = 25;
+
+/**
+ * One reply's audio in the output: where each of its chunks was scheduled, so the played
+ * position can be read back exactly — including any hole an underrun left.
+ */
+export class PlaybackStream {
+  /** [context frame where the chunk starts, its length in frames]. */
+  private readonly chunks: [number, number][] = [];
+  private queued = 0;
+
+  /** Frames of this stream scheduled so far. */
+  get queuedFrames(): number {
+    return this.queued;
+  }
+
+  /** Context frame at which the stream's last scheduled sample ends (0 if empty). */
+  get endFrame(): number {
+    const last = this.chunks.at(-1);
+    return last ? last[0] + last[1] : 0;
+  }
+
+  /** Context frame of the stream's first sample (undefined while empty). */
+  get startFrame(): number | undefined {
+    return this.chunks[0]?.[0];
+  }
+
+  /** @internal */
+  add(startFrame: number, frames: number): void {
+    this.chunks.push([startFrame, frames]);
+    this.queued += frames;
+  }
+
+  /** Frames of this stream played by the time the output reaches `contextFrame`. */
+  playedFrames(contextFrame: number): number {
+    let played = 0;
+    for (const [start, length] of this.chunks) {
+      if (contextFrame <= start) break;
+      played += Math.min(length, contextFrame - start);
+    }
+    return played;
+  }
+}
+
+/**
+ * Owns speech output: an AudioContext (created on first use), a gain node for fades, and
+ * the chunks scheduled on it. Chunks arrive already resampled to the context's rate and
+ * are laid end to end on exact frame boundaries with AudioBufferSourceNodes, so
+ * consecutive clauses join with no gap and no overlap; a chunk that arrives after the
+ * audio in front of it has run out starts as soon as possible (an underrun, reported).
+ *
+ * `interrupt()` fades to silence in {@link INTERRUPT_FADE_MS} and drops everything
+ * scheduled. `close()` (and the host leaving the DOM) releases the context.
+ *
+ * @example
+ * const playback = new PlaybackController(host);
+ * const rate = await playback.open();            // the context's sample rate
+ * const stream = new PlaybackStream();
+ * playback.enqueue(stream, pcmAtRate);
+ * stream.playedFrames(playback.audibleFrame());  // how much of it was heard
+ */
+export class PlaybackController implements ReactiveController {
+  private context: AudioContext | null = null;
+  private opening: Promise<AudioContext> | null = null;
+  private gain: GainNode | null = null;
+  private readonly sources = new Set<AudioBufferSourceNode>();
+  /** Context frame where the next chunk goes (end of everything scheduled). */
+  private nextFrame = 0;
+
+  constructor(host: ReactiveControllerHost) {
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    void this.close();
+  }
+
+  get sampleRateHz(): number | undefined {
+    return this.context?.sampleRate;
+  }
+
+  /** Creates (once) and resumes the output context; resolves with its sample rate. */
+  async open(): Promise<number> {
+    this.opening ??= this.create().catch((error: unknown) => {
+      this.opening = null;
+      throw error;
+    });
+    const context = await this.opening;
+    return context.sampleRate;
+  }
+
+  /**
+   * Schedules `pcm` (at the context's rate) right after everything already scheduled,
+   * and no sooner than `delayMs` from now. Returns the page time (`performance.now()`) its first sample is due and the
+   * silence, in ms, inserted before it because it came late.
+   */
+  enqueue(stream: PlaybackStream, pcm: Float32Array, delayMs = 0): { startsAt: number; underrunMs: number } {
+    const context = this.context;
+    if (!context || !this.gain) throw new VoiceAgentError('audio-unsupported', 'Speech output is not open.');
+    const rate = context.sampleRate;
+    const earliest = Math.ceil(context.currentTime * rate) + START_LEAD_FRAMES + Math.round((delayMs / 1000) * rate);
+    const underrun = stream.queuedFrames > 0 && this.nextFrame < earliest ? earliest - this.nextFrame : 0;
+    const start = Math.max(this.nextFrame, earliest);
+    if (pcm.length > 0) {
+      const buffer = context.createBuffer(1, pcm.length, rate);
+      buffer.copyToChannel(pcm as Float32Array<ArrayBuffer>, 0);
+      const source = context.createBufferSource();
+      source.buffer = buffer;
+      source.connect(this.gain);
+      source.onended = () => {
+        source.disconnect();
+        this.sources.delete(source);
+      };
+      source.start(start / rate);
+      this.sources.add(source);
+    }
+    stream.add(start, pcm.length);
+    this.nextFrame = start + pcm.length;
+    const startsAt = performance.now() + (start / rate - context.currentTime) * 1000;
+    return { startsAt, underrunMs: (underrun / rate) * 1000 };
+  }
+
+  /**
+   * The context frame being heard now: the output timestamp where the browser reports
+   * one, else the graph time less the reported output latency.
+   */
+  audibleFrame(): number {
+    const context = this.context;
+    if (!context) return 0;
+    const stamp = typeof context.getOutputTimestamp === 'function' ? context.getOutputTimestamp() : undefined;
+    const time =
+      stamp?.contextTime !== undefined && stamp.contextTime > 0
+        ? stamp.contextTime
+        : Math.max(0, context.currentTime - (context.outputLatency || context.baseLatency || 0));
+    return Math.floor(time * context.sampleRate);
+  }
+
+  /** The context frame being rendered now (graph time, ahead of what is audible). */
+  currentFrame(): number {
+    return this.context ? Math.floor(this.context.currentTime * this.context.sampleRate) : 0;
+  }
+
+  /** Fades out and drops everything scheduled. The next chunk starts afresh. */
+  interrupt(): void {
+    const context = this.context;
+    const gain = this.gain;
+    if (!context || !gain) return;
+    const now = context.currentTime;
+    const end = now + INTERRUPT_FADE_MS / 1000;
+    gain.gain.cancelScheduledValues(now);
+    gain.gain.setValueAtTime(gain.gain.value, now);
+    gain.gain.linearRampToValueAtTime(0, end);
+    for (const source of this.sources) {
+      source.onended = null;
+      try {
+        source.stop(end);
+      } catch {
+        // Already stopped.
+      }
+    }
+    const fading = [...this.sources];
+    this.sources.clear();
+    setTimeout(() => {
+      for (const source of fading) source.disconnect();
+      gain.disconnect();
+    }, INTERRUPT_FADE_MS + 50);
+    // Later speech goes through a fresh gain node at full level.
+    this.gain = this.createGain(context);
+    this.nextFrame = Math.ceil(end * context.sampleRate);
+  }
+
+  /** Stops output and closes the context. A later `open()` starts a new one. */
+  async close(): Promise<void> {
+    const context = this.context;
+    this.context = null;
+    this.opening = null;
+    this.gain = null;
+    this.nextFrame = 0;
+    for (const source of this.sources) {
+      source.onended = null;
+      try {
+        source.stop();
+      } catch {
+        // Already stopped.
+      }
+    }
+    this.sources.clear();
+    if (context && context.state !== 'closed') await context.close().catch(() => {});
+  }
+
+  private async create(): Promise<AudioContext> {
+    if (typeof AudioContext === 'undefined') {
+      throw new VoiceAgentError('audio-unsupported', 'This browser cannot play audio (no Web Audio API); the reply is shown as text.');
+    }
+    const context = new AudioContext({ latencyHint: 'interactive' });
+    this.context = context;
+    this.gain = this.createGain(context);
+    try {
+      if (context.state !== 'running') await resumeOrFail(context);
+    } catch (error) {
+      if (this.context === context) {
+        this.context = null;
+        this.gain = null;
+      }
+      throw error;
+    }
+    if (this.context !== context) throw new VoiceAgentError('audio-blocked', 'Speech output was closed while it opened.');
+    this.nextFrame = 0;
+    return context;
+  }
+
+  private createGain(context: AudioContext): GainNode {
+    const gain = context.createGain();
+    gain.connect(context.destination);
+    return gain;
+  }
+}
+
+/** `resume()` never settles without a user gesture under autoplay rules: give up after a moment. */
+async function resumeOrFail(context: AudioContext, timeoutMs = 1500): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  await Promise.race([context.resume(), timeout]);
+  clearTimeout(timer);
+  if (context.state !== 'running') {
+    await context.close().catch(() => {});
+    throw new VoiceAgentError(
+      'audio-blocked',
+      'The browser has not allowed sound yet, so the reply is shown as text. Click anywhere on the page and it will be spoken next time.',
+    );
+  }
+}

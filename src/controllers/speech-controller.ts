@@ -1,0 +1,377 @@
+import * as Comlink from 'comlink';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import phonemizerWorkerUrl from 'piper-tts-web/dist/worker/PhonemizeWebWorker.js?url';
+import phonemizerWasmUrl from 'piper-tts-web/dist/piper/piper_phonemize.wasm?url';
+import phonemizerDataUrl from 'piper-tts-web/dist/piper/piper_phonemize.data?url';
+import { VoiceAgentError } from '../core/errors.ts';
+import { voiceUrls } from '../core/piper-voice.ts';
+import type { FileProgress, SynthesisResult, TtsAssets, TtsChunkRecord, TtsWorkerApi } from '../core/protocol.ts';
+import { splitClauses, type Clause } from '../core/speakable-text.ts';
+import { SpeechTimeline, startDelayMs } from '../core/speech-timeline.ts';
+import type { VoiceResponseDetail } from '../events/response.ts';
+import type { VoiceResponseEndDetail } from '../events/response-end.ts';
+import { PlaybackController, PlaybackStream } from './playback-controller.ts';
+import { WorkerHandle } from './worker-handle.ts';
+
+/** How often the played position is read to advance `voice-response` (ms). */
+const PROGRESS_INTERVAL_MS = 50;
+
+export interface SpeechSettings {
+  /** Piper voice id (validated when it is loaded). */
+  readonly voiceId: string;
+  /** `model-base-url` (no trailing slash), or undefined for the public hub. */
+  readonly modelBaseUrl: string | undefined;
+  /** 1 = the voice's own pace. */
+  readonly speakingRate: number;
+}
+
+export interface SpeechCallbacks {
+  /** Audio of a reply started playing (true) / nothing is playing or queued any more (false). */
+  onSpeakingChange(speaking: boolean): void;
+  onResponse(detail: VoiceResponseDetail): void;
+  onResponseEnd(detail: VoiceResponseEndDetail): void;
+  onProgress(progress: FileProgress): void;
+  onError(error: VoiceAgentError): void;
+  /** Per-clause costs and timings (the element's debug mode). */
+  onChunk?(record: TtsChunkRecord): void;
+}
+
+/** One `say()` call on its way through synthesis and playback. */
+interface Reply {
+  readonly id: number;
+  readonly text: string;
+  readonly saidAt: number;
+  readonly timeline: SpeechTimeline;
+  readonly stream: PlaybackStream;
+  /** Every clause has been scheduled (or the reply stopped early). */
+  allQueued: boolean;
+  /** Synthesis or output failed part-way; what was queued still plays. */
+  failed: boolean;
+  /** Heard prefix already reported through `voice-response`. */
+  reportedOffset: number;
+  done: boolean;
+  resolve(): void;
+}
+
+/**
+ * Speaks text: clause splitting and cleaning (core/speakable-text), Piper synthesis in the
+ * TTS worker, gap-free playback (PlaybackController), and the bookkeeping that turns the
+ * played position into `voice-response` / `voice-response-end`.
+ *
+ * Replies play in the order `say()` was called; each resolves when it has been spoken to
+ * the end or stopped. All clauses of a reply are requested at once — the worker runs them
+ * one by one, first clauses first — and scheduled in order as they arrive.
+ *
+ * @example
+ * const speech = new SpeechController(host, callbacks);
+ * speech.settings = { voiceId: 'en_US-joe-medium', modelBaseUrl: '/models', speakingRate: 1 };
+ * await speech.say('Hello there, how can I help?');
+ */
+export class SpeechController implements ReactiveController {
+  settings: SpeechSettings = { voiceId: '', modelBaseUrl: undefined, speakingRate: 1 };
+
+  private readonly callbacks: SpeechCallbacks;
+  private readonly worker: WorkerHandle<TtsWorkerApi>;
+  private readonly playback: PlaybackController;
+  private replies: Reply[] = [];
+  private nextReplyId = 1;
+  /** Replies are synthesized and scheduled one after another; this is the tail. */
+  private chain: Promise<void> = Promise.resolve();
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private speaking = false;
+  /** Bumped by stop(): work from before it is dropped. */
+  private generation = 0;
+
+  constructor(host: ReactiveControllerHost, callbacks: SpeechCallbacks) {
+    this.callbacks = callbacks;
+    this.playback = new PlaybackController(host);
+    this.worker = new WorkerHandle<TtsWorkerApi>(
+      () => new Worker(new URL('../../workers/tts.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-tts' }),
+      (error) => {
+        this.callbacks.onError(VoiceAgentError.workerFailed('speech synthesizer', error));
+        this.interrupt(true);
+      },
+    );
+    host.addController(this);
+  }
+
+  hostDisconnected(): void {
+    this.stop();
+  }
+
+  /** Downloads and warms the current voice. Failures are reported and rethrown. */
+  async preload(): Promise<void> {
+    try {
+      await this.loadVoice();
+    } catch (error) {
+      const voiceError = VoiceAgentError.from(error, 'model-load-failed');
+      this.callbacks.onError(voiceError);
+      throw voiceError;
+    }
+  }
+
+  /** Speaks `text`; resolves when it has been spoken, interrupted, or has failed (reported). */
+  say(raw: string): Promise<void> {
+    const text = String(raw ?? '').trim();
+    if (!text) return Promise.resolve();
+    let resolve!: () => void;
+    const finished = new Promise<void>((r) => (resolve = r));
+    const reply: Reply = {
+      id: this.nextReplyId++,
+      text,
+      saidAt: performance.now(),
+      timeline: new SpeechTimeline(text),
+      stream: new PlaybackStream(),
+      allQueued: false,
+      failed: false,
+      reportedOffset: 0,
+      done: false,
+      resolve,
+    };
+    this.replies.push(reply);
+    const generation = this.generation;
+    this.chain = this.chain.then(() => (generation === this.generation && !reply.done ? this.speak(reply) : undefined));
+    return finished;
+  }
+
+  /**
+   * Stops speaking now: a short fade, every queued clause dropped, every pending `say()`
+   * resolved (`voice-response-end` with `interrupted: true` and what was heard).
+   */
+  interrupt(failed = false): void {
+    const audible = this.playback.audibleFrame();
+    const replies = this.replies;
+    this.replies = [];
+    if (replies.length === 0) return;
+    this.playback.interrupt();
+    for (const reply of replies) {
+      if (this.worker.running) void this.worker.api.cancel(reply.id).catch(() => {});
+      reply.failed ||= failed;
+      this.finish(reply, reply.stream.startFrame === undefined ? 0 : reply.stream.playedFrames(audible), true);
+    }
+    this.afterFinish();
+  }
+
+  /** Interrupts, then releases the worker (and its voices) and the output context. */
+  stop(): void {
+    this.generation++;
+    this.interrupt();
+    this.chain = Promise.resolve();
+    if (this.worker.running) void this.worker.api.dispose().catch(() => {});
+    this.worker.terminate();
+    void this.playback.close();
+  }
+
+  // ── one reply ───────────────────────────────────────────────────────────────────────
+
+  private async speak(reply: Reply): Promise<void> {
+    const generation = this.generation;
+    const stale = () => generation !== this.generation || reply.done;
+    let outputRateHz: number;
+    try {
+      [, outputRateHz] = await Promise.all([this.loadVoice(), this.playback.open()]);
+    } catch (error) {
+      if (stale()) return;
+      this.callbacks.onError(VoiceAgentError.from(error, 'model-load-failed'));
+      reply.failed = true;
+      reply.allQueued = true;
+      this.finish(reply, 0, true);
+      this.afterFinish();
+      return;
+    }
+    if (stale()) return;
+    const clauses = splitClauses(reply.text);
+    const { voiceId, speakingRate } = this.settings;
+    const api = this.worker.api;
+    // All at once: the worker serializes them, so clause k+1 is made while k plays.
+    const pending = clauses.map((clause, index) =>
+      clause.speech
+        ? api
+            .synthesize({ voiceId, replyId: reply.id, first: index === 0, text: clause.speech, speakingRate, outputRateHz })
+            .then((result) => ({ result, readyAt: performance.now() }))
+        : Promise.resolve({ result: emptyResult(), readyAt: performance.now() }),
+    );
+    // Rejections are handled in order below; keep them from being reported as unhandled.
+    for (const promise of pending) promise.catch(() => {});
+    for (const [index, clause] of clauses.entries()) {
+      let outcome: { result: SynthesisResult | null; readyAt: number };
+      try {
+        outcome = await pending[index]!;
+      } catch (error) {
+        if (stale()) return;
+        this.callbacks.onError(VoiceAgentError.from(error, 'speech-failed'));
+        reply.failed = true;
+        void api.cancel(reply.id).catch(() => {});
+        break;
+      }
+      if (stale() || !outcome.result) return;
+      const delayMs = reply.stream.queuedFrames === 0 ? startDelayMs(clauses, index, outcome.result) : 0;
+      this.schedule(reply, clause, outcome.result, outcome.readyAt, outputRateHz, delayMs);
+    }
+    reply.allQueued = true;
+    this.tick();
+  }
+
+  private schedule(
+    reply: Reply,
+    clause: Clause,
+    synthesized: SynthesisResult,
+    readyAt: number,
+    rate: number,
+    delayMs: number,
+  ): void {
+    const result = reply.stream.queuedFrames === 0 ? trimLeadingSilence(synthesized, rate) : synthesized;
+    reply.timeline.add({
+      start: clause.start,
+      end: clause.end,
+      frames: result.pcm.length,
+      voicedStartFrame: result.voicedStartFrame,
+      voicedEndFrame: result.voicedEndFrame,
+    });
+    const { startsAt, underrunMs } = this.playback.enqueue(reply.stream, result.pcm, delayMs);
+    if (result.pcm.length > 0 && !this.speaking) {
+      this.speaking = true;
+      this.callbacks.onSpeakingChange(true);
+    }
+    this.startTicker();
+    this.callbacks.onChunk?.({
+      replyId: reply.id,
+      index: clause.index,
+      text: clause.text,
+      speech: clause.speech,
+      frames: result.pcm.length,
+      sampleRateHz: rate,
+      voicedStartFrame: result.voicedStartFrame,
+      voicedEndFrame: result.voicedEndFrame,
+      phonemizeMs: result.phonemizeMs,
+      inferenceMs: result.inferenceMs,
+      audioMs: result.audioMs,
+      queuedMs: result.queuedMs,
+      saidAt: reply.saidAt,
+      readyAt,
+      startsAt,
+      underrunMs,
+      dropped: result.dropped,
+      pcm: result.pcm,
+    });
+  }
+
+  // ── progress ────────────────────────────────────────────────────────────────────────
+
+  private startTicker(): void {
+    this.ticker ??= setInterval(() => this.tick(), PROGRESS_INTERVAL_MS);
+  }
+
+  /** Advances the head reply's heard text; finishes it once all of it has played. */
+  private tick(): void {
+    const audible = this.playback.audibleFrame();
+    while (this.replies.length > 0) {
+      const reply = this.replies[0]!;
+      if (reply.stream.startFrame === undefined) {
+        if (reply.allQueued) {
+          // Nothing audible at all (only code blocks, or failed before any audio).
+          this.replies.shift();
+          this.finish(reply, 0, reply.failed);
+          continue;
+        }
+        break;
+      }
+      const played = reply.stream.playedFrames(audible);
+      this.report(reply, reply.timeline.heardOffset(played));
+      if (!reply.allQueued || audible < reply.stream.endFrame) break;
+      this.replies.shift();
+      this.finish(reply, played, reply.failed);
+    }
+    this.afterFinish();
+  }
+
+  private report(reply: Reply, offset: number): void {
+    if (offset <= reply.reportedOffset) return;
+    const delta = reply.text.slice(reply.reportedOffset, offset);
+    reply.reportedOffset = offset;
+    this.callbacks.onResponse({ delta, text: reply.text.slice(0, offset) });
+  }
+
+  private finish(reply: Reply, playedFrames: number, interrupted: boolean): void {
+    if (reply.done) return;
+    this.replies = this.replies.filter((other) => other !== reply);
+    // Spoken to the end: all of it was heard, including any trailing unspeakable part.
+    const offset = interrupted ? reply.timeline.heardOffset(playedFrames) : reply.text.length;
+    this.report(reply, offset);
+    reply.done = true;
+    this.callbacks.onResponseEnd({ text: reply.text, heardText: reply.text.slice(0, reply.reportedOffset), interrupted });
+    reply.resolve();
+  }
+
+  private afterFinish(): void {
+    if (this.replies.length > 0) return;
+    if (this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = null;
+    }
+    if (this.speaking) {
+      this.speaking = false;
+      this.callbacks.onSpeakingChange(false);
+    }
+  }
+
+  // ── the voice ───────────────────────────────────────────────────────────────────────
+
+  private async loadVoice(): Promise<void> {
+    const { voiceId, modelBaseUrl } = this.settings;
+    const urls = voiceUrls(voiceId, modelBaseUrl); // throws voice-invalid
+    const assets: TtsAssets = {
+      ortWasmUrl: absolute(ortWasmUrl),
+      phonemizerWorkerUrl: absolute(phonemizerWorkerUrl),
+      phonemizerWasmUrl: absolute(phonemizerWasmUrl),
+      phonemizerDataUrl: absolute(phonemizerDataUrl),
+    };
+    try {
+      await this.worker.api.loadVoice(
+        assets,
+        { id: voiceId, ...urls },
+        Comlink.proxy((progress: FileProgress) => this.callbacks.onProgress(progress)),
+      );
+    } catch (error) {
+      throw VoiceAgentError.from(error, 'model-load-failed');
+    }
+  }
+}
+
+/** Silence kept before the first sound of a reply, ms (enough not to clip a soft onset). */
+const LEADING_SILENCE_KEPT_MS = 40;
+
+/**
+ * A reply's first clause starts with the voice's own lead-in silence (~0.1 s for Piper);
+ * between clauses that silence is part of the rhythm, but before the first word it is
+ * only delay, so most of it is cut.
+ */
+function trimLeadingSilence(result: SynthesisResult, rate: number): SynthesisResult {
+  const cut = Math.max(0, result.voicedStartFrame - Math.round((LEADING_SILENCE_KEPT_MS / 1000) * rate));
+  if (cut === 0 || result.pcm.length === 0) return result;
+  return {
+    ...result,
+    pcm: result.pcm.subarray(cut),
+    voicedStartFrame: result.voicedStartFrame - cut,
+    voicedEndFrame: result.voicedEndFrame - cut,
+  };
+}
+
+function emptyResult(): SynthesisResult {
+  return {
+    pcm: new Float32Array(0),
+    voicedStartFrame: 0,
+    voicedEndFrame: 0,
+    dropped: [],
+    phonemizeMs: 0,
+    inferenceMs: 0,
+    audioMs: 0,
+    queuedMs: 0,
+  };
+}
+
+/** Workers resolve relative URLs against their own location: hand them absolute ones. */
+function absolute(url: string): string {
+  return new URL(url, document.baseURI).href;
+}

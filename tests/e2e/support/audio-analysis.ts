@@ -1,0 +1,60 @@
+/**
+ * Measurements on captured output audio: where sound is, where the silences are.
+ * Sound/silence is decided per 5 ms window against a level below anything a voice says
+ * (−55 dBFS RMS) but above the float noise of a silent graph.
+ */
+export const WINDOW_MS = 5;
+export const SILENCE_DBFS = -55;
+
+export interface Span {
+  /** Sample offsets, [start, end). */
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Per-window "is sound" flags. */
+function soundWindows(samples: Float32Array, sampleRateHz: number): boolean[] {
+  const size = Math.max(1, Math.round((WINDOW_MS / 1000) * sampleRateHz));
+  const threshold = 10 ** (SILENCE_DBFS / 20);
+  const flags: boolean[] = [];
+  for (let start = 0; start < samples.length; start += size) {
+    let sum = 0;
+    const end = Math.min(samples.length, start + size);
+    for (let i = start; i < end; i++) sum += samples[i]! * samples[i]!;
+    flags.push(Math.sqrt(sum / (end - start)) >= threshold);
+  }
+  return flags;
+}
+
+/** From the first to the last window with sound (null when all is silence). */
+export function soundSpan(samples: Float32Array, sampleRateHz: number): Span | null {
+  const flags = soundWindows(samples, sampleRateHz);
+  const first = flags.indexOf(true);
+  if (first === -1) return null;
+  const last = flags.lastIndexOf(true);
+  const size = Math.max(1, Math.round((WINDOW_MS / 1000) * sampleRateHz));
+  return { start: first * size, end: Math.min(samples.length, (last + 1) * size) };
+}
+
+/** The silent stretches strictly between sounds (leading and trailing silence excluded). */
+export function silentRuns(samples: Float32Array, sampleRateHz: number): Span[] {
+  const flags = soundWindows(samples, sampleRateHz);
+  const size = Math.max(1, Math.round((WINDOW_MS / 1000) * sampleRateHz));
+  const runs: Span[] = [];
+  const first = flags.indexOf(true);
+  const last = flags.lastIndexOf(true);
+  let runStart = -1;
+  for (let w = first; w <= last && first !== -1; w++) {
+    if (!flags[w] && runStart === -1) runStart = w;
+    if (flags[w] && runStart !== -1) {
+      runs.push({ start: runStart * size, end: w * size });
+      runStart = -1;
+    }
+  }
+  return runs;
+}
+
+/** The longest silent run between sounds, in ms (0 when there is none). */
+export function longestSilenceMs(samples: Float32Array, sampleRateHz: number): number {
+  return Math.max(0, ...silentRuns(samples, sampleRateHz).map((r) => ((r.end - r.start) / sampleRateHz) * 1000));
+}

@@ -53,6 +53,9 @@ export interface AsrControllerCallbacks {
   onDebug(detail: VoiceDebugDetail): void;
 }
 
+/** Rest after a call, as a multiple of its duration, before a partial may run. */
+const PARTIAL_REST_RATIO = 2;
+
 interface TurnRecord {
   readonly planner: TranscriptPlanner;
   lastPartial: string;
@@ -85,6 +88,9 @@ export class AsrController implements ReactiveController {
    */
   private readonly pending: { turnId: number; turn: TurnRecord; job: TranscriptJob }[] = [];
   private running = false;
+  /** The recognizer's pace: how long its last call took and when it ended (page clock). */
+  private lastCallMs = 0;
+  private lastCallEndedAt = 0;
   /** Bumped by reset(): results of older work are dropped. */
   private generation = 0;
 
@@ -138,7 +144,8 @@ export class AsrController implements ReactiveController {
 
   beginTurn(turnId: number): void {
     if (!this.available) return;
-    this.turns.set(turnId, { planner: new TranscriptPlanner(), lastPartial: '', language: '', evidence: null });
+    const planner = new TranscriptPlanner({ allowPartial: () => this.mayRunPartial() });
+    this.turns.set(turnId, { planner, lastPartial: '', language: '', evidence: null });
   }
 
   appendAudio(turnId: number, audio: Float32Array, trailingSilenceSamples: number): void {
@@ -174,6 +181,17 @@ export class AsrController implements ReactiveController {
 
   // ── internals ───────────────────────────────────────────────────────────────────────
 
+  /**
+   * Partials keep the recognizer busy at most a third of the time: after a call of N ms,
+   * the next partial waits 2N ms. On a fast device that still means one per second of
+   * speech; on a slow one, fewer — and the call at the visitor's pause, the one that
+   * becomes the final transcript, usually finds the recognizer free.
+   */
+  private mayRunPartial(): boolean {
+    if (this.running || this.pending.length > 0) return false;
+    return performance.now() - this.lastCallEndedAt >= PARTIAL_REST_RATIO * this.lastCallMs;
+  }
+
   private handle(turnId: number, turn: TurnRecord, output: PlannerOutput): void {
     if (output.partial !== undefined) {
       const text = stripAnnotations(output.partial);
@@ -204,8 +222,11 @@ export class AsrController implements ReactiveController {
         const { turnId, turn, job } = this.pending.shift()!;
         const generation = this.generation;
         let result: AsrResult | null = null;
+        const started = performance.now();
         try {
           result = await this.transcribe(job);
+          this.lastCallMs = performance.now() - started;
+          this.lastCallEndedAt = performance.now();
         } catch (error) {
           if (generation !== this.generation) continue;
           this.callbacks.onError(VoiceAgentError.from(error, 'transcription-failed'));

@@ -162,4 +162,19 @@ describe('TranscriptPlanner', () => {
     expect(later.at(-1)![1]).toBe(40_200);
     expect(out.final).toBe(later.map(([a, b]) => `[${a}-${b}]`).join(' '));
   });
+
+  it('holds partials back while the recognizer needs a rest, never a pause job', () => {
+    let allow = false;
+    const planner = new TranscriptPlanner({ ...config, allowPartial: () => allow });
+    // 1.5 s of speech: a partial would be due, but the gate says no.
+    expect(stream(planner, 0, 1500).some((o) => o.job)).toBe(false);
+    // The visitor pauses: the pause job starts regardless of the gate.
+    const pause = stream(planner, 1500, 1800, 1500).find((o) => o.job)?.job;
+    expect(pause).toMatchObject({ kind: 'pause', fromSample: 0 });
+    planner.complete(pause!, 'so far');
+    // Speech resumes; once the gate opens, partials come again.
+    expect(stream(planner, 1800, 3000).some((o) => o.job)).toBe(false);
+    allow = true;
+    expect(planner.append(ramp(3000, 100), 0).job).toMatchObject({ kind: 'partial' });
+  });
 });

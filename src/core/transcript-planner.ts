@@ -33,6 +33,12 @@ export interface PlannerConfig {
    * window without timestamps, may skip whole sentences.
    */
   readonly maxJobMs: number;
+  /**
+   * Asked before each partial: may the recognizer take one now? The controller answers
+   * from the recognizer's recent pace, so partials never crowd out the call that matters
+   * (the one at the visitor's pause). Pause jobs and finals are never held back.
+   */
+  readonly allowPartial: () => boolean;
 }
 
 export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
@@ -45,6 +51,7 @@ export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
   // transcribe better together, and a call costs about the same for 2 s as for 8 s.
   minCommitMs: 8000,
   maxJobMs: 15_000,
+  allowPartial: () => true,
 };
 
 export interface TranscriptJob {
@@ -185,7 +192,7 @@ export class TranscriptPlanner {
     if (this.trailingSilence >= this.samples(this.config.pauseMs)) {
       return { job: this.start('pause', this.length, this.trailingSilence) };
     }
-    if (speechEnd - this.coveredSpeech >= this.samples(this.config.partialEveryMs)) {
+    if (speechEnd - this.coveredSpeech >= this.samples(this.config.partialEveryMs) && this.config.allowPartial()) {
       return { job: this.start('partial', this.length, this.trailingSilence) };
     }
     return {};

@@ -25,6 +25,7 @@ import { build, preview, type PluginOption } from 'vite';
 import { launchBrowser, openAgentPage, recordedEvents, agentMarkup } from '../tests/e2e/support/browser.ts';
 import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, readWav, silence, writeWav, type Pcm } from '../tests/e2e/support/wav.ts';
 import { wordErrorRate } from '../tests/e2e/support/wer.ts';
+import { quantile } from './stats.ts';
 
 const PORT = 4192;
 const BASELINE_PORT = 4193;
@@ -45,15 +46,6 @@ function librispeechClips(): Clip[] {
     .map((line) => line.split('\t'))
     .filter((cells) => cells[1]?.startsWith('librispeech'))
     .map((cells) => ({ id: cells[0]!, path: cells[3]!, reference: cells[5]!, pcm: readWav(join(AUDIO_DIR, cells[3]!)) }));
-}
-
-function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const lower = Math.floor(position);
-  const upper = Math.ceil(position);
-  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
 }
 
 async function runOurs(clips: readonly Clip[], origin: string) {

@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { preview } from 'vite';
 import { openAgentPage } from '../tests/e2e/support/browser.ts';
 import { chunkRecords, openSpeakingPage, sayInPage } from '../tests/e2e/support/speech.ts';
+import { median } from './stats.ts';
 
 const PORT = 4290;
 const RUNS = 5;
@@ -32,12 +33,6 @@ const TEXT =
 
 const require = createRequire(import.meta.url);
 const PIPER_DIST = join(dirname(require.resolve('piper-tts-web/package.json')), 'dist');
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 async function ours(origin: string) {
   const opened = await openSpeakingPage({ origin });

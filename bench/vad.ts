@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { preview } from 'vite';
 import { openAgentPage, recordedEvents } from '../tests/e2e/support/browser.ts';
 import { AUDIO_DIR, durationSeconds, paddedFixture } from '../tests/e2e/support/wav.ts';
+import { quantile } from './stats.ts';
 
 interface FrameRecord {
   index: number;
@@ -93,15 +94,6 @@ function lastVoicedBefore(frames: readonly FrameRecord[], time: number): number 
     if (frame.probability >= REFERENCE_VOICED) last = frame.at;
   }
   return last;
-}
-
-function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const lower = Math.floor(position);
-  const upper = Math.ceil(position);
-  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
 }
 
 function expectedCut(clip: string): string {

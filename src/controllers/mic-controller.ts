@@ -1,5 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import captureWorkletUrl from '../../workers/capture.worklet.ts?worker&url';
+import { resumeOrFail } from './audio-context.ts';
 import { VoiceAgentError, classifyMediaError } from '../core/errors.ts';
 import {
   CAPTURE_PROCESSOR_NAME,
@@ -97,7 +98,9 @@ export class MicController implements ReactiveController {
         );
       }
       const stream = granted.value;
-      if (context.state !== 'running') await resumeOrFail(context);
+      if (context.state !== 'running') {
+        await resumeOrFail(context, 'The browser has not allowed audio yet. Press the talk button to start.');
+      }
 
       const options: CaptureProcessorOptions = {
         targetSampleRateHz: TARGET_SAMPLE_RATE_HZ,
@@ -220,21 +223,3 @@ function detectUnsupported(): VoiceAgentError | null {
   return null;
 }
 
-/**
- * Resumes a context that autoplay policy left suspended. `resume()` never settles without
- * a user gesture, so we give up after a moment with an error that says what to do.
- */
-async function resumeOrFail(context: AudioContext, timeoutMs = 1500): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
-  });
-  await Promise.race([context.resume(), timeout]);
-  clearTimeout(timer);
-  if (context.state !== 'running') {
-    throw new VoiceAgentError(
-      'audio-blocked',
-      'The browser has not allowed audio yet. Press the talk button to start.',
-    );
-  }
-}

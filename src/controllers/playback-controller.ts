@@ -1,3 +1,4 @@
+import { resumeOrFail } from './audio-context.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { VoiceAgentError } from '../core/errors.ts';
 
@@ -205,7 +206,15 @@ export class PlaybackController implements ReactiveController {
     this.context = context;
     this.gain = this.createGain(context);
     try {
-      if (context.state !== 'running') await resumeOrFail(context);
+      if (context.state !== 'running') {
+        await resumeOrFail(
+          context,
+          'The browser has not allowed sound yet, so the reply is shown as text. Click anywhere on the page and it will be spoken next time.',
+        ).catch(async (error: unknown) => {
+          await context.close().catch(() => {});
+          throw error;
+        });
+      }
     } catch (error) {
       if (this.context === context) {
         this.context = null;
@@ -225,19 +234,3 @@ export class PlaybackController implements ReactiveController {
   }
 }
 
-/** `resume()` never settles without a user gesture under autoplay rules: give up after a moment. */
-async function resumeOrFail(context: AudioContext, timeoutMs = 1500): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs);
-  });
-  await Promise.race([context.resume(), timeout]);
-  clearTimeout(timer);
-  if (context.state !== 'running') {
-    await context.close().catch(() => {});
-    throw new VoiceAgentError(
-      'audio-blocked',
-      'The browser has not allowed sound yet, so the reply is shown as text. Click anywhere on the page and it will be spoken next time.',
-    );
-  }
-}

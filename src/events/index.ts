@@ -6,3 +6,4 @@ export * from './model-progress.ts';
 export * from './error.ts';
 export * from './transcript.ts';
 export * from './debug.ts';
+export * from './turn.ts';

@@ -340,6 +340,21 @@ describe('OpenAIResponder: timeouts', () => {
     expect(await llm.requests[0]!.ended).toBe('client-closed');
   });
 
+  it('a role-only first chunk is not a first token: the first-token deadline still applies', async () => {
+    // The server sends `delta: { role: 'assistant', content: '' }` at once, then its first word after 5 s.
+    const r = responder({ firstTokenTimeoutMs: 400, stallTimeoutMs: 10_000 });
+    const t0 = performance.now();
+    const error = await failure(r, { text: 'late words', firstTokenDelayMs: 5000 });
+    expect(error.code).toBe('llm-timeout');
+    expect(performance.now() - t0).toBeLessThan(2500);
+  });
+
+  it('a first token that arrives in time is followed by the stall rule, not the first-token deadline', async () => {
+    // First token at 100 ms, then tokens every 300 ms for ~1.5 s: longer than firstTokenTimeoutMs in total.
+    llm.script({ text: 'a b c d e f', firstTokenDelayMs: 100, tokenDelayMs: 300 });
+    expect(await collectReply(ask(responder({ firstTokenTimeoutMs: 500, stallTimeoutMs: 1000 })))).toBe('a b c d e f');
+  });
+
   it('a slow but steady stream is not a stall: the stall timer restarts with every chunk', async () => {
     llm.script({ text: 'a b c d e f', tokenDelayMs: 150 });
     expect(await collectReply(ask(responder({ stallTimeoutMs: 400 })))).toBe('a b c d e f');

@@ -29,6 +29,23 @@
  *
  * No automatic retries: a retry after text was spoken would repeat it, and before that the
  * element decides (it may apologise and keep listening instead).
+ *
+ * Browser notes: the request has `Content-Type: application/json`, so a server on another
+ * origin gets a CORS preflight and must allow the page's origin and headers; it must also
+ * list `Retry-After` in `Access-Control-Expose-Headers` or the browser hides it (then
+ * `retryAfterMs` is undefined). Browsers report a CORS refusal exactly like a network
+ * failure, hence one code (`llm-unreachable`) for both.
+ *
+ * @example
+ * ```ts
+ * const responder = new OpenAIResponder({
+ *   url: 'http://localhost:11434/v1',            // Ollama
+ *   model: 'qwen2.5:3b',
+ *   systemPrompt: 'Answer in one or two short sentences.',
+ *   getToken: () => fetch('/api/llm-token').then((r) => r.text()), // short-lived, from the site's backend
+ * });
+ * for await (const delta of responder.respond({ messages, signal, turnId })) speak(delta);
+ * ```
  */
 import { VoiceAgentError, describeCause } from './errors.ts';
 import { abortError, type ChatMessage, type Responder, type ResponderRequest } from './responder.ts';
@@ -461,18 +478,23 @@ function firstChoice(json: unknown): Record<string, unknown> | undefined {
   return typeof choice === 'object' && choice !== null ? (choice as Record<string, unknown>) : undefined;
 }
 
-/** A server's own error text from a JSON body (`{error:{message}}`, `{error:"…"}`, `{message}`, `{detail}`), or null. */
-function errorDetail(json: unknown, secrets: readonly string[]): string | null {
+/**
+ * A server's own error text from JSON: `{error:{message}}` or `{error:"…"}`; for a whole
+ * error body (`asBody`) also `{message}` / `{detail}` (FastAPI, some proxies). Null when
+ * the JSON is not an error. Inside a stream only an `error` key counts.
+ */
+function errorDetail(json: unknown, secrets: readonly string[], asBody = false): string | null {
   if (typeof json !== 'object' || json === null) return null;
   const record = json as Record<string, unknown>;
   const error = record.error;
+  const isError = error !== undefined && error !== null && error !== false;
   let text: unknown;
   if (typeof error === 'string') text = error;
   else if (typeof error === 'object' && error !== null) text = (error as { message?: unknown }).message ?? JSON.stringify(error);
-  else if (error !== undefined && error !== null && error !== false) text = String(error);
-  else if (!('choices' in record)) text = record.message ?? record.detail;
-  if (typeof text !== 'string' || text.trim() === '') return error !== undefined && error !== null && error !== false ? 'unknown error' : null;
-  return tidy(text, secrets);
+  else if (isError) text = String(error);
+  else if (asBody && !('choices' in record)) text = record.message ?? record.detail;
+  if (typeof text === 'string' && text.trim() !== '') return tidy(text, secrets);
+  return isError ? 'unknown error' : null;
 }
 
 /** Handles a 200 response that is not labelled `text/event-stream`. */
@@ -492,7 +514,7 @@ function nonStreamedAnswer(
     // not JSON
   }
   if (isJson) {
-    const detail = errorDetail(json, secrets);
+    const detail = errorDetail(json, secrets, true);
     if (detail !== null) {
       throw new VoiceAgentError('llm-bad-response', `The language model at ${origin} answered with an error: ${detail}.`);
     }
@@ -528,7 +550,7 @@ function httpError(response: Response, body: string, origin: string, secrets: re
   const status = response.status;
   let detail: string | null = null;
   try {
-    detail = errorDetail(JSON.parse(body), secrets);
+    detail = errorDetail(JSON.parse(body), secrets, true);
   } catch {
     // Plain-text bodies are quoted; HTML error pages are not (they are noise).
     if (body.trim() && !/^\s*</.test(body)) detail = tidy(body, secrets);

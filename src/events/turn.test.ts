@@ -211,6 +211,12 @@ describe('page responder', () => {
     await expect(collectReply(pageReplyStream('Hello', controller.signal))).rejects.toSatisfy(isAbortError);
   });
 
+  it('the event hands out one responder for its one answer', () => {
+    const event = makeEvent();
+    dispatch(event, (e) => e.respondWith('x'));
+    expect(event.pageResponder).toBe(event.pageResponder);
+  });
+
   it('answers one turn only', () => {
     const responder = createPageResponder('once');
     const request = { messages: [], signal: new AbortController().signal, turnId: 1 };

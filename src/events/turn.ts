@@ -47,6 +47,7 @@ export class VoiceTurnEvent extends Event {
   readonly detail: VoiceTurnDetail;
   private reply: PageReply | undefined;
   private hasReply = false;
+  private responder: Responder | null = null;
 
   constructor(detail: VoiceTurnDetail) {
     super(VoiceTurnEvent.eventName, { bubbles: true, composed: true, cancelable: true });
@@ -92,9 +93,10 @@ export class VoiceTurnEvent extends Event {
     return this.defaultPrevented ? 'cancelled' : 'default';
   }
 
-  /** The page's answer as a single-use responder, or null when `respondWith()` was not called. */
+  /** The page's answer as a single-use responder (the same one on every read), or null when `respondWith()` was not called. */
   get pageResponder(): Responder | null {
-    return this.hasReply ? createPageResponder(this.reply!) : null;
+    if (!this.hasReply) return null;
+    return (this.responder ??= createPageResponder(this.reply!));
   }
 }
 

@@ -155,6 +155,13 @@ describe('Conversation: turns', () => {
     expect(c.messagesForRequest()).toEqual([{ role: 'user', content: 'Fresh start' }]);
   });
 
+  it('historyBefore gives the turns before one (the voice-turn event’s history)', () => {
+    const c = new Conversation();
+    turn(c, 'Hi', 'Hello');
+    const id = c.beginTurn('Next');
+    expect(c.historyBefore(id).map((e) => e.content)).toEqual(['Hi', 'Hello']);
+  });
+
   it('endTurnWithoutReply records no reply entry', () => {
     const c = new Conversation();
     const id = c.beginTurn('Just dictating');

@@ -112,6 +112,11 @@ export class Conversation {
     return this.entries.slice();
   }
 
+  /** The entries of the turns before `turnId` (what `voice-turn` carries as `history`). */
+  historyBefore(turnId: number): readonly ConversationEntry[] {
+    return this.entries.filter((e) => e.turnId < turnId);
+  }
+
   /** The open turn's id, or null when no reply is under way. */
   get currentTurnId(): number | null {
     return this.open?.turnId ?? null;

@@ -35,7 +35,7 @@ class Loop {
     const { conversation } = this;
     const turnId = conversation.beginTurn(text);
     const controller = new AbortController();
-    const event = new VoiceTurnEvent({ text, history: conversation.history, turnId, source: 'speech', signal: controller.signal });
+    const event = new VoiceTurnEvent({ text, history: conversation.historyBefore(turnId), turnId, source: 'speech', signal: controller.signal });
     this.page.dispatchEvent(event);
     if (event.outcome === 'cancelled') {
       conversation.endTurnWithoutReply(turnId);
@@ -64,8 +64,10 @@ class Loop {
 describe('streamReply: a conversation across responders and faults', () => {
   it('keeps a consistent history through a page answer, a server failure and an interruption', async () => {
     const loop = new Loop();
+    const seenHistory: number[] = [];
     loop.page.addEventListener('voice-turn', (event) => {
       const e = event as VoiceTurnEvent; // a plain EventTarget has no typed event map
+      seenHistory.push(e.detail.history.length);
       if (/weather/i.test(e.detail.text)) e.respondWith(Promise.resolve('It is sunny.'));
     });
     llm.script(
@@ -88,6 +90,8 @@ describe('streamReply: a conversation across responders and faults', () => {
 
     expect(await loop.turn('Thanks')).toEqual({ status: 'complete', text: 'You are welcome.' });
 
+    // The page saw the turns before each one (a failed turn counts: it is in the history, marked).
+    expect(seenHistory).toEqual([0, 2, 4, 6, 8]);
     // What the model was sent for the last turn: no failed turn, only the heard part of the interrupted one.
     expect(llm.requests[3]!.body!.messages).toEqual([
       { role: 'system', content: SYSTEM },

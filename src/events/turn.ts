@@ -8,7 +8,7 @@ export type PageReply = string | PromiseLike<string> | AsyncIterable<string>;
 export interface VoiceTurnDetail {
   /** What the visitor said (final transcript) or typed. */
   readonly text: string;
-  /** The conversation before this turn (read-only snapshot). */
+  /** The conversation before this turn (`conversation.historyBefore(turnId)`; read-only snapshot). */
   readonly history: readonly ConversationEntry[];
   /** This turn's id (as in `history` entries). */
   readonly turnId: number;

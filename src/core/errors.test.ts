@@ -56,4 +56,35 @@ describe('VoiceAgentError.from', () => {
     expect(isVoiceErrorCode('mic-busy')).toBe(true);
     expect(isVoiceErrorCode('TypeError')).toBe(false);
   });
+
+  it.each([
+    'llm-unauthorized',
+    'llm-rate-limited',
+    'llm-server-error',
+    'llm-bad-request',
+    'llm-unreachable',
+    'llm-timeout',
+    'llm-stalled',
+    'llm-cut-off',
+    'llm-bad-response',
+    'responder-failed',
+  ])('knows the answering code %s (so it survives a trip through a worker)', (code) => {
+    expect(isVoiceErrorCode(code)).toBe(true);
+    expect(VoiceAgentError.from(domError(code, 'x')).code).toBe(code);
+  });
+});
+
+describe('VoiceAgentError details', () => {
+  it('carries status and retryAfterMs into the voice-error detail only when present', () => {
+    expect(new VoiceAgentError('llm-rate-limited', 'busy', { status: 429, retryAfterMs: 2000 }).toDetail()).toEqual({
+      code: 'llm-rate-limited',
+      message: 'busy',
+      recoverable: true,
+      status: 429,
+      retryAfterMs: 2000,
+    });
+    const plain = new VoiceAgentError('llm-timeout', 'slow');
+    expect(plain.toDetail()).toEqual({ code: 'llm-timeout', message: 'slow', recoverable: true });
+    expect('status' in plain).toBe(false);
+  });
 });

@@ -34,6 +34,26 @@ export type VoiceErrorCode =
   | 'voice-invalid'
   /** Speaking failed after the voice had loaded (phonemizer or synthesis error). */
   | 'speech-failed'
+  /** The language model refused the credentials (HTTP 401/403), or the page's header/token callback failed. Not retried. */
+  | 'llm-unauthorized'
+  /** The language model is rate-limited (HTTP 429); `retryAfterMs` holds its `Retry-After` when it sent one. */
+  | 'llm-rate-limited'
+  /** The language model server failed (HTTP 5xx, or an error object inside the stream). */
+  | 'llm-server-error'
+  /** The language model refused the request itself (another HTTP 4xx: wrong URL or model name, request too large), or its URL is unusable. */
+  | 'llm-bad-request'
+  /** The language model could not be reached (offline, DNS, connection refused, CORS rejected). */
+  | 'llm-unreachable'
+  /** The language model did not answer in time (no response headers, or no first token). */
+  | 'llm-timeout'
+  /** The reply stopped arriving part-way (no data for longer than the stall timeout). */
+  | 'llm-stalled'
+  /** The reply stream ended early: the connection closed without `[DONE]` or a `finish_reason`. */
+  | 'llm-cut-off'
+  /** The answer was not an OpenAI-style event stream (not SSE, not JSON, or a JSON error body). */
+  | 'llm-bad-response'
+  /** The page's own answer (`voice-turn` `respondWith`) or another responder failed. */
+  | 'responder-failed'
   /** Anything we did not anticipate. */
   | 'unknown';
 
@@ -44,6 +64,19 @@ export interface VoiceErrorDetail {
   readonly message: string;
   /** True when the element keeps working (e.g. text input) and the action may be retried. */
   readonly recoverable: boolean;
+  /** The HTTP status behind the failure, when there was one (`llm-*` codes). */
+  readonly status?: number;
+  /** How long the server asked us to wait before trying again (`llm-rate-limited` with `Retry-After`). */
+  readonly retryAfterMs?: number;
+}
+
+/** Options of the `VoiceAgentError` constructor. */
+export interface VoiceAgentErrorOptions {
+  /** Default true. */
+  recoverable?: boolean;
+  cause?: unknown;
+  status?: number;
+  retryAfterMs?: number;
 }
 
 /**
@@ -53,16 +86,27 @@ export interface VoiceErrorDetail {
 export class VoiceAgentError extends Error implements VoiceErrorDetail {
   readonly code: VoiceErrorCode;
   readonly recoverable: boolean;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
 
-  constructor(code: VoiceErrorCode, message: string, options: { recoverable?: boolean; cause?: unknown } = {}) {
+  constructor(code: VoiceErrorCode, message: string, options: VoiceAgentErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'VoiceAgentError';
     this.code = code;
     this.recoverable = options.recoverable ?? true;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 
+  /** The plain payload of `voice-error` (`status` / `retryAfterMs` only when present). */
   toDetail(): VoiceErrorDetail {
-    return { code: this.code, message: this.message, recoverable: this.recoverable };
+    return {
+      code: this.code,
+      message: this.message,
+      recoverable: this.recoverable,
+      ...(this.status === undefined ? {} : { status: this.status }),
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+    };
   }
 
   static modelLoadFailed(what: string, cause: unknown): VoiceAgentError {
@@ -103,6 +147,16 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'gpu-fallback',
   'voice-invalid',
   'speech-failed',
+  'llm-unauthorized',
+  'llm-rate-limited',
+  'llm-server-error',
+  'llm-bad-request',
+  'llm-unreachable',
+  'llm-timeout',
+  'llm-stalled',
+  'llm-cut-off',
+  'llm-bad-response',
+  'responder-failed',
   'unknown',
 ]);
 

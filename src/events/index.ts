@@ -8,3 +8,4 @@ export * from './transcript.ts';
 export * from './debug.ts';
 export * from './response.ts';
 export * from './response-end.ts';
+export * from './turn.ts';

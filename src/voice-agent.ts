@@ -1,6 +1,8 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, query, state as reactiveState } from 'lit/decorators.js';
 import { AsrController, type AsrCapabilities, type TranscriptUpdate } from './controllers/asr-controller.ts';
+import { ConversationController } from './controllers/conversation-controller.ts';
+import type { ConversationEntry } from './core/conversation.ts';
 import { MicController, MicOpenCancelled } from './controllers/mic-controller.ts';
 import { SpeechController } from './controllers/speech-controller.ts';
 import { VadController } from './controllers/vad-controller.ts';
@@ -168,6 +170,39 @@ export class VoiceAgent extends LitElement {
   @property() task: AsrTask = 'transcribe';
 
   /**
+   * An OpenAI-compatible chat endpoint that answers the visitor (Ollama, llama.cpp server,
+   * vLLM, LM Studio, OpenAI): a base such as `http://localhost:11434/v1` or the full
+   * `…/chat/completions` URL. Unset, and no page code answering `voice-turn`: dictation.
+   */
+  @property({ attribute: 'llm-url' }) llmUrl: string | undefined;
+
+  /** The `model` field sent to `llm-url` (e.g. `qwen2.5:3b`). */
+  @property({ attribute: 'llm-model' }) llmModel: string | undefined;
+
+  /** The system prompt sent first with every request. */
+  @property({ attribute: 'system-prompt' }) systemPrompt: string | undefined;
+
+  /** Extra headers for `llm-url` requests. Property only: keys do not belong in markup. */
+  @property({ attribute: false }) llmHeaders: Readonly<Record<string, string>> | undefined;
+
+  /** Called before every `llm-url` request; its result is sent as `Authorization: Bearer …`. Property only. */
+  @property({ attribute: false }) llmToken: (() => string | null | undefined | Promise<string | null | undefined>) | undefined;
+
+  /**
+   * The conversation so far, oldest first: `{ turnId, role, content, heard?, interrupted?, failed? }`.
+   * An interrupted answer holds only what was heard; a failed turn is marked and is not
+   * sent to the LLM again.
+   */
+  get history(): readonly ConversationEntry[] {
+    return this.loop.history;
+  }
+
+  /** Forgets the conversation (and drops the answer under way). */
+  reset(): void {
+    this.loop.reset();
+  }
+
+  /**
    * What the speech recognizer runs on and why: the measured browser capabilities and the
    * chosen model, device and dtype (with the reason, and any WebGPU → WASM fallback).
    * Null until the recognizer has been planned (first start() or preload()).
@@ -233,6 +268,17 @@ export class VoiceAgent extends LitElement {
     },
   });
 
+  private readonly loop = new ConversationController(this, {
+    dispatchTurn: (event) => this.dispatchEvent(event),
+    onReplyStart: () => this.input({ type: 'reply-start' }),
+    speak: (text, hooks) => this.speech.say(text, hooks),
+    onResponse: (detail) => this.dispatchEvent(new VoiceResponseEvent(detail)),
+    onResponseEnd: (detail) => this.dispatchEvent(new VoiceResponseEndEvent(detail)),
+    onReplyText: (text) => this.addCaption('agent', text),
+    onError: (error) => this.reportError(error),
+    onReplyEnd: () => this.input({ type: 'reply-end' }),
+  });
+
   private readonly asr = new AsrController(this, {
     onProgress: (progress) => this.handleProgress('asr', progress),
     onTranscript: (update) => this.handleTranscript(update),
@@ -293,6 +339,7 @@ export class VoiceAgent extends LitElement {
    * model workers.
    */
   async stop(): Promise<void> {
+    this.loop.cancel();
     this.speech.stop();
     this.input({ type: 'stop' });
     await this.acquiring;
@@ -387,6 +434,16 @@ export class VoiceAgent extends LitElement {
       });
     }
     this.updateSpeechSettings(changed);
+    const loopKeys = ['llmUrl', 'llmModel', 'systemPrompt', 'llmHeaders', 'llmToken'] as const;
+    if (loopKeys.some((key) => changed.has(key))) {
+      this.loop.settings = {
+        llmUrl: validateBaseUrl('llm-url', this.llmUrl, document.baseURI, this.warn),
+        llmModel: this.llmModel?.trim() || undefined,
+        systemPrompt: this.systemPrompt?.trim() || undefined,
+        headers: this.llmHeaders,
+        getToken: this.llmToken,
+      };
+    }
   }
 
   /** `language`, else the nearest `lang` (primary subtag), else `auto`. */
@@ -443,6 +500,9 @@ export class VoiceAgent extends LitElement {
         return;
       case 'deliver-turn':
         this.deliverTurn();
+        return;
+      case 'cancel-reply':
+        this.loop.cancel();
         return;
     }
   }
@@ -545,6 +605,16 @@ export class VoiceAgent extends LitElement {
     if (update.text) this.addCaption('user', update.text);
     this.awaitingTranscripts.delete(update.turnId);
     if (this.awaitingTranscripts.size === 0) this.input({ type: 'transcribed' });
+    if (update.text) this.answer(update.text, 'speech');
+  }
+
+  /** Hands a visitor turn to the conversation loop; a newer turn replaces an answer under way. */
+  private answer(text: string, source: 'speech' | 'text'): void {
+    if (this.loop.busy) {
+      this.loop.cancel();
+      this.speech.interrupt();
+    }
+    void this.loop.runTurn(text, source);
   }
 
   // ── UI state ────────────────────────────────────────────────────────────────────────
@@ -603,6 +673,7 @@ export class VoiceAgent extends LitElement {
     if (!text) return;
     this.addCaption('user', text);
     this.dispatchEvent(new VoiceTranscriptEvent({ text, final: true, language: 'und', source: 'text' }));
+    this.answer(text, 'text');
   }
 
   // ── input handlers ──────────────────────────────────────────────────────────────────

@@ -37,8 +37,15 @@ export interface SpeechCallbacks {
   onChunk?(record: TtsChunkRecord): void;
 }
 
+/** Where one reply's progress goes instead of the element-wide callbacks (an agent answer spoken clause by clause). */
+export interface ReplyHooks {
+  onResponse(detail: VoiceResponseDetail): void;
+  onResponseEnd(detail: VoiceResponseEndDetail): void;
+}
+
 /** One `say()` call on its way through synthesis and playback. */
 interface Reply {
+  readonly hooks: ReplyHooks | undefined;
   readonly id: number;
   readonly text: string;
   readonly saidAt: number;
@@ -111,13 +118,17 @@ export class SpeechController implements ReactiveController {
     }
   }
 
-  /** Speaks `text`; resolves when it has been spoken, interrupted, or has failed (reported). */
-  say(raw: string): Promise<void> {
+  /**
+   * Speaks `text`; resolves when it has been spoken, interrupted, or has failed (reported).
+   * With `hooks`, this reply's `voice-response(-end)` details go there instead.
+   */
+  say(raw: string, hooks?: ReplyHooks): Promise<void> {
     const text = String(raw ?? '').trim();
     if (!text) return Promise.resolve();
     let resolve!: () => void;
     const finished = new Promise<void>((r) => (resolve = r));
     const reply: Reply = {
+      hooks,
       id: this.nextReplyId++,
       text,
       saidAt: performance.now(),
@@ -290,7 +301,7 @@ export class SpeechController implements ReactiveController {
     if (offset <= reply.reportedOffset) return;
     const delta = reply.text.slice(reply.reportedOffset, offset);
     reply.reportedOffset = offset;
-    this.callbacks.onResponse({ delta, text: reply.text.slice(0, offset) });
+    (reply.hooks ?? this.callbacks).onResponse({ delta, text: reply.text.slice(0, offset) });
   }
 
   private finish(reply: Reply, playedFrames: number, interrupted: boolean): void {
@@ -300,7 +311,11 @@ export class SpeechController implements ReactiveController {
     const offset = interrupted ? reply.timeline.heardOffset(playedFrames) : reply.text.length;
     this.report(reply, offset);
     reply.done = true;
-    this.callbacks.onResponseEnd({ text: reply.text, heardText: reply.text.slice(0, reply.reportedOffset), interrupted });
+    (reply.hooks ?? this.callbacks).onResponseEnd({
+      text: reply.text,
+      heardText: reply.text.slice(0, reply.reportedOffset),
+      interrupted,
+    });
     reply.resolve();
   }
 

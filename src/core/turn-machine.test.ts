@@ -163,7 +163,13 @@ describe('holdsAudio', () => {
 });
 
 describe('speaking (speak-start / speak-end)', () => {
-  const SPEAK_INPUTS: readonly TurnInput[] = [...INPUTS, { type: 'speak-start' }, { type: 'speak-end' }];
+  const SPEAK_INPUTS: readonly TurnInput[] = [
+    ...INPUTS,
+    { type: 'speak-start' },
+    { type: 'speak-end' },
+    { type: 'reply-start' },
+    { type: 'reply-end' },
+  ];
 
   it('enters speaking from every state where the agent may talk, and nowhere else', () => {
     const entered = AGENT_STATES.filter((state) => transition(state, { type: 'speak-start' }).state === 'speaking');
@@ -251,6 +257,23 @@ describe('speaking (speak-start / speak-end)', () => {
     ]);
   });
 
+  it('thinking: the answer\'s first audio → speaking; no answer → back to listening (or idle without the mic)', () => {
+    expect(transition('listening', { type: 'reply-start' })).toEqual({ state: 'thinking', effects: [] });
+    expect(transition('transcribing', { type: 'reply-start' })).toEqual({ state: 'thinking', effects: [] });
+    expect(transition('idle', { type: 'reply-start' })).toEqual({ state: 'thinking', effects: [] });
+    expect(transition('user-speaking', { type: 'reply-start' })).toEqual({ state: 'user-speaking', effects: [] });
+    expect(transition('thinking', { type: 'speak-start' }, { micHeld: true }).state).toBe('speaking');
+    expect(transition('thinking', { type: 'reply-end' }, { micHeld: true })).toEqual({ state: 'listening', effects: [] });
+    expect(transition('thinking', { type: 'reply-end' }, { micHeld: false })).toEqual({ state: 'idle', effects: [] });
+    expect(transition('thinking', { type: 'stop' }, { micHeld: true })).toEqual({ state: 'idle', effects: effects('release-audio') });
+    // The visitor talks again before any answer is heard: their turn wins.
+    expect(transition('thinking', { type: 'speech-start' }, { micHeld: true })).toEqual({
+      state: 'user-speaking',
+      effects: effects('cancel-reply'),
+    });
+    expect(transition('speaking', { type: 'reply-end' }, { micHeld: true }).state).toBe('speaking');
+  });
+
   it('keeps acquire/release balanced and the mic held exactly when it should be, speaking included', () => {
     let seed = 11;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -260,7 +283,7 @@ describe('speaking (speak-start / speak-end)', () => {
       let held = false;
       for (let step = 0; step < 50; step++) {
         const input = SPEAK_INPUTS[Math.floor(random() * SPEAK_INPUTS.length)]!;
-        const wasSpeaking = state === 'speaking';
+        const wasSpeaking = state === 'speaking' || state === 'thinking';
         const result = transition(state, input, { micHeld: held });
         for (const effect of result.effects) {
           if (effect.type === 'acquire-audio') {
@@ -272,13 +295,15 @@ describe('speaking (speak-start / speak-end)', () => {
             held = false;
           }
         }
-        // Leaving speaking lands in listening exactly when the mic is still held.
-        if (wasSpeaking && result.state !== 'speaking' && result.state !== 'idle' && result.state !== 'error') {
-          expect(result.state).toBe('listening');
+        // Leaving speaking/thinking lands in listening (or the visitor's new turn) exactly
+        // when the mic is still held.
+        const answering = (s: AgentState) => s === 'speaking' || s === 'thinking';
+        if (wasSpeaking && !answering(result.state) && result.state !== 'idle' && result.state !== 'error') {
+          expect(['listening', 'user-speaking']).toContain(result.state);
           expect(held).toBe(true);
         }
         state = result.state;
-        if (state === 'speaking') {
+        if (answering(state)) {
           if (held) spokeWithMic++;
         } else {
           expect(holdsAudio(state)).toBe(held);

@@ -60,7 +60,11 @@ export type TurnInput =
   /** The agent's voice started playing (the first audio of a reply reached the output). */
   | { readonly type: 'speak-start' }
   /** The agent's voice stopped: everything queued was played, or it was interrupted. */
-  | { readonly type: 'speak-end' };
+  | { readonly type: 'speak-end' }
+  /** A responder (page code or an LLM) is answering the visitor's last turn. */
+  | { readonly type: 'reply-start' }
+  /** The answer is over: spoken, failed, empty or cancelled (speaking ends with speak-end). */
+  | { readonly type: 'reply-end' };
 
 export type TurnEffect =
   /** Load the VAD, open the microphone and start capture. Answer with audio-ready/-failed. */
@@ -71,7 +75,9 @@ export type TurnEffect =
   | { readonly type: 'begin-manual-turn' }
   | { readonly type: 'end-manual-turn' }
   /** Hand the finished turn's audio on (to `voice-speech-end` listeners and the recognizer). */
-  | { readonly type: 'deliver-turn' };
+  | { readonly type: 'deliver-turn' }
+  /** Abandon the answer under way (the visitor started a new turn while it was prepared). */
+  | { readonly type: 'cancel-reply' };
 
 /**
  * Facts the machine cannot read from the state alone. `speaking` is entered both with the
@@ -114,6 +120,7 @@ export function transition(
   context: TurnContext = { micHeld: holdsAudio(state) },
 ): TransitionResult {
   if (state === 'speaking') return whileSpeaking(input, context);
+  if (state === 'thinking') return whileThinking(input, context);
   switch (input.type) {
     case 'start':
       if (state !== 'idle' && state !== 'error') return stay(state);
@@ -159,6 +166,48 @@ export function transition(
     case 'speak-end':
       return stay(state);
 
+    case 'reply-start':
+      // The visitor talking again comes first; otherwise the agent is preparing an answer.
+      return state === 'listening' || state === 'transcribing' || state === 'idle' || state === 'error'
+        ? go('thinking')
+        : stay(state);
+
+    case 'reply-end':
+      return stay(state);
+
+    default:
+      return assertNever(input);
+  }
+}
+
+/**
+ * Waiting for the answer's first audio. Like `speaking`, it is entered with or without
+ * the microphone (a spoken or a typed turn). If the visitor starts talking again before
+ * any of the answer is heard, their new turn wins and the answer is dropped.
+ */
+function whileThinking(input: TurnInput, { micHeld }: TurnContext): TransitionResult {
+  switch (input.type) {
+    case 'speak-start':
+      return go('speaking');
+    case 'reply-end':
+      return go(micHeld ? 'listening' : 'idle');
+    case 'stop':
+      return micHeld ? go('idle', { type: 'release-audio' }) : go('idle');
+    case 'audio-lost':
+      return micHeld ? go('error', { type: 'release-audio' }) : stay('thinking');
+    case 'speech-start':
+      return micHeld ? go('user-speaking', { type: 'cancel-reply' }) : stay('thinking');
+    case 'start':
+    case 'audio-ready':
+    case 'audio-failed':
+    case 'talk-pressed':
+    case 'talk-released':
+    case 'speech-end':
+    case 'transcribed':
+    case 'misfire':
+    case 'speak-end':
+    case 'reply-start':
+      return stay('thinking');
     default:
       return assertNever(input);
   }
@@ -187,6 +236,8 @@ function whileSpeaking(input: TurnInput, { micHeld }: TurnContext): TransitionRe
     case 'transcribed':
     case 'misfire':
     case 'speak-start':
+    case 'reply-start':
+    case 'reply-end':
       return stay('speaking');
     default:
       return assertNever(input);

@@ -1,0 +1,111 @@
+/**
+ * The conversation loop in Node: the real responder over real HTTP against the scripted
+ * LLM server, with a fake voice (it "speaks" each clause at once and records when).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LlmServer } from '../../tests/e2e/support/llm-server.ts';
+import type { VoiceResponseEndDetail } from '../events/response-end.ts';
+import type { VoiceTurnEvent } from '../events/turn.ts';
+import { APOLOGY, ConversationController } from './conversation-controller.ts';
+
+const fakeHost = { addController() {}, removeController() {}, requestUpdate() {}, updateComplete: Promise.resolve(true) };
+
+function loop(onTurn?: (event: VoiceTurnEvent) => void) {
+  const log: string[] = [];
+  const spokenAt: { text: string; at: number }[] = [];
+  const ends: VoiceResponseEndDetail[] = [];
+  const errors: string[] = [];
+  // Dispatched for real, as the element does: respondWith() only works during dispatch.
+  const target = new EventTarget();
+  if (onTurn) target.addEventListener('voice-turn', (event) => onTurn(event as VoiceTurnEvent));
+  const controller = new ConversationController(fakeHost, {
+    dispatchTurn: (event) => target.dispatchEvent(event),
+    onReplyStart: () => log.push('reply-start'),
+    // Fake voice: every clause is heard in full, at once.
+    speak: async (text, hooks) => {
+      spokenAt.push({ text, at: performance.now() });
+      hooks.onResponse({ delta: text, text });
+      hooks.onResponseEnd({ text, heardText: text, interrupted: false });
+    },
+    onResponse: () => {},
+    onResponseEnd: (detail) => ends.push(detail),
+    onReplyText: (text) => log.push(`caption: ${text}`),
+    onError: (error) => errors.push(error.code),
+    onReplyEnd: () => log.push('reply-end'),
+  });
+  return { controller, log, spokenAt, ends, errors };
+}
+
+describe('ConversationController', () => {
+  let server: LlmServer;
+  beforeEach(async () => {
+    server = new LlmServer();
+    await server.start();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('speaks the first clause while the LLM is still streaming, and records the turn', async () => {
+    const reply = 'Hello there, the museum opens at ten and closes at five every day of the week.';
+    server.script({ text: reply, tokenDelayMs: 60 });
+    const { controller, log, spokenAt, ends } = loop();
+    controller.settings = { llmUrl: server.url, systemPrompt: 'Be brief.' };
+    const started = performance.now();
+    await controller.runTurn('when does the museum open?', 'speech');
+    const finished = performance.now();
+    expect(spokenAt.length).toBeGreaterThanOrEqual(2);
+    expect(spokenAt[0]!.text).toBe('Hello there,');
+    // The first clause went to the voice long before the reply was complete.
+    expect(spokenAt[0]!.at - started).toBeLessThan((finished - started) / 2);
+    expect(spokenAt.map((s) => s.text).join(' ')).toBe(reply);
+    expect(ends).toEqual([{ text: reply, heardText: reply, interrupted: false }]);
+    expect(log).toEqual(['reply-start', `caption: ${reply}`, 'reply-end']);
+    expect(controller.history.map((e) => [e.role, e.content])).toEqual([
+      ['user', 'when does the museum open?'],
+      ['assistant', reply],
+    ]);
+    expect(server.requests[0]!.body!.messages?.[0]).toEqual({ role: 'system', content: 'Be brief.' });
+  });
+
+  it('a failing LLM: typed error, apology caption, the turn marked failed and left out of the next request', async () => {
+    server.script({ fault: { kind: 'status', status: 503 } }, { text: 'Fine now.' });
+    const { controller, log, errors } = loop();
+    controller.settings = { llmUrl: server.url };
+    await controller.runTurn('first', 'text');
+    expect(errors).toEqual(['llm-server-error']);
+    expect(log).toContain(`caption: ${APOLOGY}`);
+    expect(controller.history[0]).toMatchObject({ role: 'user', content: 'first', failed: { code: 'llm-server-error' } });
+    await controller.runTurn('second', 'text');
+    expect(server.requests[1]!.body!.messages?.map((m) => m.content)).toEqual(['second']);
+    expect(controller.history.at(-1)).toMatchObject({ role: 'assistant', content: 'Fine now.' });
+  });
+
+  it('page code answering voice-turn means no LLM request; preventDefault alone means no reply', async () => {
+    const answered = loop((event) => event.respondWith('From the page.'));
+    answered.controller.settings = { llmUrl: server.url };
+    await answered.controller.runTurn('hi', 'text');
+    expect(answered.spokenAt.map((s) => s.text)).toEqual(['From the page.']);
+    const cancelled = loop((event) => event.preventDefault());
+    cancelled.controller.settings = { llmUrl: server.url };
+    await cancelled.controller.runTurn('hi', 'text');
+    expect(cancelled.log).toEqual([]);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('a newer turn cancels the answer under way: the old request is aborted and marked interrupted', async () => {
+    server.script({ text: 'one two three four five six seven eight nine ten', tokenDelayMs: 200 }, { text: 'Second.' });
+    const { controller } = loop();
+    controller.settings = { llmUrl: server.url };
+    const first = controller.runTurn('first', 'text');
+    await server.waitForRequests(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await controller.runTurn('second', 'text');
+    await first;
+    expect(await server.requests[0]!.ended).toBe('client-closed');
+    const entries = controller.history;
+    // Nothing of the first answer was spoken yet (no clause was complete): heard nothing.
+    expect(entries[1]).toMatchObject({ turnId: 1, role: 'assistant', content: '', interrupted: true });
+    expect(entries.at(-1)).toMatchObject({ role: 'assistant', content: 'Second.' });
+  });
+});

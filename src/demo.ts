@@ -98,6 +98,7 @@ agent.addEventListener('voice-model-progress', (e) => {
   if (e.detail.loaded === e.detail.total) write(`downloaded ${e.detail.model}/${e.detail.file} (${(e.detail.total / 1e6).toFixed(1)} MB)`);
 });
 agent.addEventListener('voice-error', (e) => write(`error ${e.detail.code}: ${e.detail.message}`));
+agent.addEventListener('voice-turn', (e) => write(`turn ${e.detail.turnId} (${e.detail.source}): ${e.detail.text}`));
 agent.addEventListener('voice-level', (e) => {
   level.value = Math.max(-70, e.detail.dbfs);
 });

@@ -24,6 +24,9 @@ test.afterEach(async () => {
   await server.close();
 });
 
+/** The visitor lets the page reach a server on this machine (Chromium asks; see README "Answering"). */
+const LOCAL_NETWORK = ['local-network-access'];
+
 const REPLY = 'The library opens at nine in the morning, and it closes at six in the evening.';
 
 function history(page: Page) {
@@ -41,6 +44,7 @@ test('a spoken question is answered out loud: the reply streams from the LLM int
     micWav: path,
     body: agentMarkup(`llm-url="${server.url}" system-prompt="Answer briefly."`),
     initScripts: [AUDIO_TAP_SCRIPT],
+    permissions: LOCAL_NETWORK,
   });
   try {
     const { page } = opened;
@@ -78,7 +82,7 @@ for (const fault of [
 ] as const) {
   test(`an LLM failure (${fault.name}) gives ${fault.code}, an apology, a marked turn — and the next turn works`, async () => {
     server.script(fault.script, { text: 'Second answer, all good.' });
-    const opened = await openSpeakingPage({ attributes: `llm-url="${server.url}"` });
+    const opened = await openSpeakingPage({ attributes: `llm-url="${server.url}"`, permissions: LOCAL_NETWORK });
     try {
       const { page } = opened;
       await page.evaluate(() => document.querySelector('voice-agent')!.send('first question'));
@@ -107,6 +111,8 @@ for (const fault of [
 test('voice-turn + respondWith answers from page code: spoken, recorded, and no LLM request', async () => {
   const opened = await openSpeakingPage({
     attributes: `llm-url="${server.url}"`,
+    // Granted, so that "no request" cannot come from the browser blocking it.
+    permissions: LOCAL_NETWORK,
     initScripts: [
       `document.addEventListener('voice-turn', (e) => {
         async function* reply() { yield 'From the page: '; yield 'the answer is forty two.'; }
@@ -127,7 +133,7 @@ test('voice-turn + respondWith answers from page code: spoken, recorded, and no 
 });
 
 test('with no responder the element only transcribes (dictation) and makes no request outside its origin', async () => {
-  const opened = await openSpeakingPage();
+  const opened = await openSpeakingPage({ permissions: LOCAL_NETWORK });
   try {
     const { page } = opened;
     const foreign: string[] = [];

@@ -177,6 +177,12 @@ export interface AgentPageOptions extends LaunchOptions {
   readonly origin?: string;
   /** Extra scripts run before the page's own (after the instrumentation), e.g. API stubs. */
   readonly initScripts?: readonly string[];
+  /**
+   * Permissions the visitor grants the page, e.g. `local-network-access`: Chromium asks
+   * before a page may fetch from a loopback/LAN server (a local LLM), and headless has no
+   * one to answer.
+   */
+  readonly permissions?: readonly string[];
 }
 
 /**
@@ -189,6 +195,7 @@ export async function openAgentPage(options: AgentPageOptions = {}): Promise<Ope
   const context = await browser.newContext();
   await instrument(context);
   for (const script of options.initScripts ?? []) await context.addInitScript(script);
+  if (options.permissions?.length) await context.grantPermissions([...options.permissions], { origin: options.origin ?? ORIGIN });
   const url = `${options.origin ?? ORIGIN}/__host__.html`;
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title>
 <script type="module" src="/voice-agent.js"></script></head>

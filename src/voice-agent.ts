@@ -26,6 +26,7 @@ import type { FileProgress, VadEvent } from './core/protocol.ts';
 import { AGENT_STATES, holdsAudio, transition, type AgentState, type TurnEffect, type TurnInput } from './core/turn-machine.ts';
 import {
   VoiceDebugEvent,
+  VoiceMetricsEvent,
   VoiceErrorEvent,
   VoiceLevelEvent,
   VoiceModelProgressEvent,
@@ -86,6 +87,7 @@ const STOP_ICON = html`<svg viewBox="0 0 24 24" aria-hidden="true" focusable="fa
  * @event voice-transcript - Text the visitor typed (and, with a speech recognizer, said). `detail: { text, final, language, source }`.
  * @event voice-response - The spoken reply is being heard, word by word. `detail: { delta, text }`.
  * @event voice-response-end - A `say()` reply finished or was interrupted. `detail: { text, heardText, interrupted }`.
+ * @event voice-metrics - Latency of an answered turn. `detail: { turnId, source, transcriptMs, firstTokenMs, firstAudioMs, voiceToVoiceMs }`.
  * @event voice-error - Something failed. `detail: { code, message, recoverable }`.
  * @event voice-debug - Only with the `debug` attribute: per-frame VAD records. Not a stable API.
  *
@@ -244,6 +246,16 @@ export class VoiceAgent extends LitElement {
   private pendingTurn: VadEvent | null = null;
   /** Id of the VAD's current (or last) confirmed turn. */
   private turnId = 0;
+  /** Timestamps (wall clock) of the turn being answered, for `voice-metrics`. */
+  private timing: {
+    turnId: number;
+    source: 'speech' | 'text';
+    startedAt: number;
+    transcriptAt: number;
+    firstTokenAt: number | null;
+  } | null = null;
+  /** When the visitor's last spoken turn ended (its last voiced frame), wall clock. */
+  private lastVoicedAt = 0;
   /** Turns delivered to the recognizer whose final transcript has not come yet. */
   private readonly awaitingTranscripts = new Set<number>();
   private readonly downloads = new Map<string, FileProgress>();
@@ -270,13 +282,22 @@ export class VoiceAgent extends LitElement {
 
   private readonly loop = new ConversationController(this, {
     dispatchTurn: (event) => this.dispatchEvent(event),
-    onReplyStart: () => this.input({ type: 'reply-start' }),
+    onReplyStart: (turnId) => {
+      if (this.timing) this.timing.turnId = turnId;
+      this.input({ type: 'reply-start' });
+    },
+    onFirstDelta: () => {
+      if (this.timing && this.timing.firstTokenAt === null) this.timing.firstTokenAt = wallClockMs();
+    },
     speak: (text, hooks) => this.speech.say(text, hooks),
     onResponse: (detail) => this.dispatchEvent(new VoiceResponseEvent(detail)),
     onResponseEnd: (detail) => this.dispatchEvent(new VoiceResponseEndEvent(detail)),
     onReplyText: (text) => this.addCaption('agent', text),
     onError: (error) => this.reportError(error),
-    onReplyEnd: () => this.input({ type: 'reply-end' }),
+    onReplyEnd: () => {
+      this.reportMetrics(null); // no audio was played (failed, empty, cancelled)
+      this.input({ type: 'reply-end' });
+    },
   });
 
   private readonly asr = new AsrController(this, {
@@ -289,7 +310,10 @@ export class VoiceAgent extends LitElement {
   });
 
   private readonly speech = new SpeechController(this, {
-    onSpeakingChange: (speaking) => this.input({ type: speaking ? 'speak-start' : 'speak-end' }),
+    onSpeakingChange: (speaking) => {
+      if (speaking) this.reportMetrics(wallClockMs());
+      this.input({ type: speaking ? 'speak-start' : 'speak-end' });
+    },
     onResponse: (detail) => this.dispatchEvent(new VoiceResponseEvent(detail)),
     onResponseEnd: (detail) => this.dispatchEvent(new VoiceResponseEndEvent(detail)),
     onProgress: (progress) => this.handleProgress('tts', progress),
@@ -587,6 +611,7 @@ export class VoiceAgent extends LitElement {
       vadMsPerFrame: event.vadMsPerFrame ?? 0,
     };
     this.dispatchEvent(new VoiceSpeechEndEvent(detail));
+    this.lastVoicedAt = wallClockMs() - detail.endOfTurnDelayMs;
     if (this.asr.available) {
       this.awaitingTranscripts.add(this.turnId);
       this.asr.endTurn(this.turnId, event.audio, event.lastSpeechSample, event.speechMs);
@@ -610,11 +635,38 @@ export class VoiceAgent extends LitElement {
 
   /** Hands a visitor turn to the conversation loop; a newer turn replaces an answer under way. */
   private answer(text: string, source: 'speech' | 'text'): void {
+    const now = wallClockMs();
+    this.timing = {
+      turnId: 0,
+      source,
+      startedAt: source === 'speech' && this.lastVoicedAt ? this.lastVoicedAt : now,
+      transcriptAt: now,
+      firstTokenAt: null,
+    };
     if (this.loop.busy) {
       this.loop.cancel();
       this.speech.interrupt();
     }
     void this.loop.runTurn(text, source);
+  }
+
+  /** Dispatches `voice-metrics` once per answered turn: at its first audio, or at its end. */
+  private reportMetrics(firstAudioAt: number | null): void {
+    const timing = this.timing;
+    // Only answers (a responder ran: turnId set) are measured, not page `say()` calls.
+    if (!timing || timing.turnId === 0) return;
+    this.timing = null;
+    const since = (at: number | null) => (at === null ? null : Math.max(0, at - timing.startedAt));
+    this.dispatchEvent(
+      new VoiceMetricsEvent({
+        turnId: timing.turnId,
+        source: timing.source,
+        transcriptMs: since(timing.transcriptAt)!,
+        firstTokenMs: since(timing.firstTokenAt),
+        firstAudioMs: since(firstAudioAt),
+        voiceToVoiceMs: since(firstAudioAt),
+      }),
+    );
   }
 
   // ── UI state ────────────────────────────────────────────────────────────────────────

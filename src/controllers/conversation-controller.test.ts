@@ -21,6 +21,7 @@ function loop(onTurn?: (event: VoiceTurnEvent) => void) {
   const controller = new ConversationController(fakeHost, {
     dispatchTurn: (event) => target.dispatchEvent(event),
     onReplyStart: () => log.push('reply-start'),
+    onFirstDelta: () => {},
     // Fake voice: every clause is heard in full, at once.
     speak: async (text, hooks) => {
       spokenAt.push({ text, at: performance.now() });

@@ -27,6 +27,8 @@ export interface ConversationCallbacks {
   dispatchTurn(event: VoiceTurnEvent): void;
   /** A responder is answering (state `thinking`). */
   onReplyStart(turnId: number): void;
+  /** The responder's first text arrived (for `voice-metrics`). */
+  onFirstDelta(turnId: number): void;
   /** Speak one clause of the answer (the speech controller's `say` with hooks). */
   speak(text: string, hooks: ReplyHooks): Promise<void>;
   onResponse(detail: VoiceResponseDetail): void;
@@ -140,6 +142,7 @@ export class ConversationController implements ReactiveController {
       signal,
       systemPrompt: this.settings.systemPrompt,
       onDelta: (delta) => {
+        if (!replyText && delta) this.callbacks.onFirstDelta(turnId);
         replyText += delta;
         if (!signal.aborted) splitter.push(delta).forEach(speakClause);
       },

@@ -9,3 +9,4 @@ export * from './debug.ts';
 export * from './response.ts';
 export * from './response-end.ts';
 export * from './turn.ts';
+export * from './metrics.ts';

@@ -70,6 +70,15 @@ test('a spoken question is answered out loud: the reply streams from the LLM int
     const entries = await history(page);
     expect(entries.map((e) => e.role)).toEqual(['user', 'assistant']);
     expect(entries[1]).toMatchObject({ content: REPLY });
+    // One voice-metrics for the answered turn, its stages in order from the end of speech.
+    const metrics = (await recordedEvents(page, 'voice-metrics')).map((e) => e.detail);
+    expect(metrics).toHaveLength(1);
+    const m = metrics[0] as { transcriptMs: number; firstTokenMs: number; firstAudioMs: number; voiceToVoiceMs: number; source: string };
+    expect(m.source).toBe('speech');
+    expect(m.transcriptMs).toBeGreaterThan(0);
+    expect(m.firstTokenMs).toBeGreaterThanOrEqual(m.transcriptMs);
+    expect(m.firstAudioMs).toBeGreaterThan(m.firstTokenMs);
+    expect(m.voiceToVoiceMs).toBe(m.firstAudioMs);
   } finally {
     await opened.close();
   }

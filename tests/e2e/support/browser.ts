@@ -72,6 +72,7 @@ export async function instrument(context: BrowserContext): Promise<void> {
       'voice-model-progress',
       'voice-error',
       'voice-transcript',
+      'voice-metrics',
       'voice-response',
       'voice-response-end',
     ];

@@ -96,7 +96,7 @@ describe('ConversationController', () => {
 
   it('a newer turn cancels the answer under way: the old request is aborted and marked interrupted', async () => {
     server.script({ text: 'one two three four five six seven eight nine ten', tokenDelayMs: 200 }, { text: 'Second.' });
-    const { controller } = loop();
+    const { controller, log } = loop();
     controller.settings = { llmUrl: server.url };
     const first = controller.runTurn('first', 'text');
     await server.waitForRequests(1);
@@ -107,6 +107,10 @@ describe('ConversationController', () => {
     const entries = controller.history;
     // Nothing of the first answer was spoken yet (no clause was complete): heard nothing.
     expect(entries[1]).toMatchObject({ turnId: 1, role: 'assistant', content: '', interrupted: true });
+    // The superseded turn does not end the newer one's `thinking`: one reply-end per
+    // answer that was not replaced.
+    expect(log.filter((line) => line === 'reply-start')).toHaveLength(2);
+    expect(log.filter((line) => line === 'reply-end')).toHaveLength(1);
     expect(entries.at(-1)).toMatchObject({ role: 'assistant', content: 'Second.' });
   });
 });

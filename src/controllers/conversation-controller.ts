@@ -113,8 +113,10 @@ export class ConversationController implements ReactiveController {
     try {
       await this.answer(turnId, responder, abort.signal);
     } finally {
+      // A newer turn that cancelled this one owns the state now: its own end will come.
+      const superseded = this.current !== null && this.current.turnId !== turnId;
       if (this.current?.turnId === turnId) this.current = null;
-      this.callbacks.onReplyEnd(turnId);
+      if (!superseded) this.callbacks.onReplyEnd(turnId);
     }
   }
 

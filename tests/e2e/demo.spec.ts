@@ -31,8 +31,10 @@ test('the demo uses the local models, sets attributes from its panel and shows p
     const [turn, seconds, delay] = await page.locator('#timings tr td').allTextContents();
     expect(turn).toBe('1');
     expect(Number(seconds)).toBeGreaterThan(1.5);
-    // The panel's silence-ms took effect: the default (500) would end the turn ~0.51 s in.
-    expect(Number(delay)).toBeGreaterThanOrEqual(700);
+    // The panel's silence-ms took effect: 700 ms of silence (22 frames = 704 ms) versus
+    // ~510–550 ms with the default 500. Wall-clock, and frames that queued behind a busy
+    // CPU are scored in a burst (a few ms short of 704 was seen): 600 tells them apart.
+    expect(Number(delay)).toBeGreaterThanOrEqual(600);
     await expect(page.locator('#log')).toContainText('speech-end');
     await expect(page.locator('#play-turn')).toBeEnabled();
     expect(errors).toEqual([]);

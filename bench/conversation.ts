@@ -22,7 +22,7 @@ import { preview } from 'vite';
 import { agentMarkup, openAgentPage, recordedEvents } from '../tests/e2e/support/browser.ts';
 import { LlmServer } from '../tests/e2e/support/llm-server.ts';
 import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, readWav, silence, writeWav, type Pcm } from '../tests/e2e/support/wav.ts';
-import { quantile } from './stats.ts';
+import { quantile } from '../src/core/stats.ts';
 
 const PORT = 4194;
 /** Room after each question for the answer (~2.5 s of speech) and the next turn. */

@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { preview } from 'vite';
 import { openAgentPage } from '../tests/e2e/support/browser.ts';
 import { chunkRecords, openSpeakingPage, sayInPage } from '../tests/e2e/support/speech.ts';
-import { median } from './stats.ts';
+import { median } from '../src/core/stats.ts';
 
 const PORT = 4290;
 const RUNS = 5;

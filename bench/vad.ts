@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { preview } from 'vite';
 import { openAgentPage, recordedEvents } from '../tests/e2e/support/browser.ts';
 import { AUDIO_DIR, durationSeconds, paddedFixture } from '../tests/e2e/support/wav.ts';
-import { quantile } from './stats.ts';
+import { quantile } from '../src/core/stats.ts';
 
 interface FrameRecord {
   index: number;

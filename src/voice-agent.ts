@@ -21,8 +21,11 @@ import {
   type VoiceAgentMode,
 } from './core/options.ts';
 import { wallClockMs } from './core/clock.ts';
+import { echoesAgent } from './core/transcript-filter.ts';
 import { DEFAULT_VOICE_ID } from './core/piper-voice.ts';
-import type { FileProgress, VadEvent } from './core/protocol.ts';
+import { ECHO_TAIL_MS, EchoGate } from './core/echo-gate.ts';
+import { SUSTAINED_SPEECH_MS } from './core/speech-segmenter.ts';
+import { LEVEL_INTERVAL_MS, type FileProgress, type VadEvent } from './core/protocol.ts';
 import { AGENT_STATES, holdsAudio, transition, type AgentState, type TurnEffect, type TurnInput } from './core/turn-machine.ts';
 import {
   VoiceDebugEvent,
@@ -36,9 +39,19 @@ import {
   VoiceSpeechStartEvent,
   VoiceStateChangeEvent,
   VoiceTranscriptEvent,
+  type VoiceDebugDetail,
+  type VoiceResponseDetail,
+  type VoiceResponseEndDetail,
   type VoiceSpeechEndDetail,
 } from './events/index.ts';
 import styles from './voice-agent.styles.ts';
+
+
+/** How far the output's reported position may lag the sound actually leaving the speakers. */
+const OUTPUT_CLOCK_SLACK_MS = 250;
+
+/** Characters of the agent's recent speech kept for the transcript echo check. */
+const AGENT_SPEECH_KEPT_CHARS = 600;
 
 /** At most this many caption lines are kept in the DOM. */
 const MAX_CAPTIONS = 50;
@@ -181,6 +194,14 @@ export class VoiceAgent extends LitElement {
   /** The `model` field sent to `llm-url` (e.g. `qwen2.5:3b`). */
   @property({ attribute: 'llm-model' }) llmModel: string | undefined;
 
+  /**
+   * `on` (default): the visitor can talk over an answer. Sustained speech that is not the
+   * agent's own echo pauses it at once; words in that turn abandon it (only the heard part
+   * is kept, `interrupted: true`), and a turn without words (a cough) lets it play on.
+   * `off`: answers always play to the end; speech during them is ignored.
+   */
+  @property() interruptions: 'on' | 'off' = 'on';
+
   /** The system prompt sent first with every request. */
   @property({ attribute: 'system-prompt' }) systemPrompt: string | undefined;
 
@@ -262,6 +283,23 @@ export class VoiceAgent extends LitElement {
   private captionId = 0;
   /** The microphone is held (acquire-audio ran, release-audio has not since). */
   private audioHeld = false;
+  private interruptionsOn = true;
+  /** Learns how loud the agent's own voice comes back into the microphone. */
+  private readonly echoGate = new EchoGate();
+  /** An answer is paused while the visitor talks over it (hold-reply ran). */
+  private replyHeld = false;
+  /** Turns up to this id were spoken before the hold: their words do not drop the held answer. */
+  private heldAfterTurnId = 0;
+  /** The VAD has a turn open (speech-onset seen, no end or misfire since). */
+  private vadTurnOpen = false;
+  /** The VAD's open turn is confirmed (speech-start seen). */
+  private vadTurnConfirmed = false;
+  /** The id the recognizer knows the open VAD turn by, or null if it was not handed over. */
+  private recognizedTurnId: number | null = null;
+  /** What the last barge-in decision saw (for the debug record of the hold). */
+  private bargeInEvidence: { onsetAt?: number; micRms?: number; outputRms?: number; expectedEchoRms?: number } = {};
+  /** What the agent said lately (heard parts), for telling its echo from the visitor's words. */
+  private agentSpeech = { earlier: '', current: '' };
 
   private readonly mic = new MicController(this, {
     onLevel: (rms) => this.handleLevel(rms),
@@ -290,8 +328,8 @@ export class VoiceAgent extends LitElement {
       if (this.timing && this.timing.firstTokenAt === null) this.timing.firstTokenAt = wallClockMs();
     },
     speak: (text, hooks) => this.speech.say(text, hooks),
-    onResponse: (detail) => this.dispatchEvent(new VoiceResponseEvent(detail)),
-    onResponseEnd: (detail) => this.dispatchEvent(new VoiceResponseEndEvent(detail)),
+    onResponse: (detail) => this.noteResponse(detail),
+    onResponseEnd: (detail) => this.noteResponseEnd(detail),
     onReplyText: (text) => this.addCaption('agent', text),
     onError: (error) => this.reportError(error),
     onReplyEnd: () => {
@@ -314,8 +352,8 @@ export class VoiceAgent extends LitElement {
       if (speaking) this.reportMetrics(wallClockMs());
       this.input({ type: speaking ? 'speak-start' : 'speak-end' });
     },
-    onResponse: (detail) => this.dispatchEvent(new VoiceResponseEvent(detail)),
-    onResponseEnd: (detail) => this.dispatchEvent(new VoiceResponseEndEvent(detail)),
+    onResponse: (detail) => this.noteResponse(detail),
+    onResponseEnd: (detail) => this.noteResponseEnd(detail),
     onProgress: (progress) => this.handleProgress('tts', progress),
     onError: (error) => this.reportError(error),
     onChunk: (chunk) => {
@@ -363,8 +401,9 @@ export class VoiceAgent extends LitElement {
    * model workers.
    */
   async stop(): Promise<void> {
-    this.loop.cancel();
+    // The speech layer first: it reports what was heard, which the history keeps.
     this.speech.stop();
+    this.loop.cancel();
     this.input({ type: 'stop' });
     await this.acquiring;
   }
@@ -436,6 +475,9 @@ export class VoiceAgent extends LitElement {
       );
       if (holdsAudio(this.currentState)) void this.vad.configure(this.turnOptions);
     }
+    if (changed.has('interruptions')) {
+      this.interruptionsOn = validateEnum('interruptions', this.interruptions, ['on', 'off'] as const, 'on', this.warn) === 'on';
+    }
     if (changed.has('mode')) {
       this.resolvedMode = validateEnum('mode', this.mode, VOICE_AGENT_MODES, 'hands-free', this.warn);
     }
@@ -492,7 +534,12 @@ export class VoiceAgent extends LitElement {
   /** Feeds the turn machine and carries out what it decides. */
   private input(input: TurnInput): void {
     const previous = this.currentState;
-    const { state, effects } = transition(previous, input, { micHeld: this.audioHeld });
+    const { state, effects } = transition(previous, input, {
+      micHeld: this.audioHeld,
+      interruptions: this.interruptionsOn,
+      replyHeld: this.replyHeld,
+      replyActivity: this.speech.isSpeaking ? 'speaking' : this.loop.busy ? 'thinking' : 'none',
+    });
     for (const effect of effects) {
       if (effect.type === 'acquire-audio') this.audioHeld = true;
       if (effect.type === 'release-audio') this.audioHeld = false;
@@ -501,6 +548,11 @@ export class VoiceAgent extends LitElement {
       this.currentState = state;
       this.syncState();
       this.dispatchEvent(new VoiceStateChangeEvent({ state, previous }));
+    }
+    if (previous === 'speaking' && state === 'listening' && this.vadTurnOpen && this.recognizedTurnId === null) {
+      // A turn the VAD opened on the agent's own voice would swallow the visitor's next words.
+      void this.vad.dropTurn();
+      this.endVadTurn();
     }
     for (const effect of effects) this.runEffect(effect);
   }
@@ -525,8 +577,21 @@ export class VoiceAgent extends LitElement {
       case 'deliver-turn':
         this.deliverTurn();
         return;
-      case 'cancel-reply':
-        this.loop.cancel();
+      case 'hold-reply':
+        this.replyHeld = true;
+        this.speech.hold();
+        this.debugRecord({ kind: 'barge-in', outcome: 'hold', decidedAt: wallClockMs(), ...this.bargeInEvidence });
+        this.bargeInEvidence = {};
+        return;
+      case 'resume-reply':
+        this.replyHeld = false;
+        this.speech.resume();
+        this.debugRecord({ kind: 'barge-in', outcome: 'resume', decidedAt: wallClockMs() });
+        return;
+      case 'drop-reply':
+        this.replyHeld = false;
+        this.dropReply();
+        this.debugRecord({ kind: 'barge-in', outcome: 'drop', decidedAt: wallClockMs() });
         return;
     }
   }
@@ -553,6 +618,12 @@ export class VoiceAgent extends LitElement {
 
   private releaseAudio(): void {
     this.audioSession++;
+    if (this.replyHeld) {
+      this.replyHeld = false;
+      this.speech.resume();
+    }
+    this.vadTurnConfirmed = false;
+    this.recognizedTurnId = null;
     this.pendingTurn = null;
     this.awaitingTranscripts.clear();
     // Like the VAD worker, the recognizer is terminated: stop() frees the memory. Its
@@ -569,25 +640,29 @@ export class VoiceAgent extends LitElement {
   private handleVadEvent(event: VadEvent): void {
     switch (event.type) {
       case 'speech-onset':
+        this.vadTurnOpen = true;
+        return;
+      case 'speech-sustained':
+        this.considerBargeIn(event);
         return;
       case 'speech-start':
         this.turnId++;
-        this.asr.beginTurn(this.turnId);
+        this.vadTurnConfirmed = true;
         this.input({ type: 'speech-start' });
-        if (this.currentState === 'user-speaking') {
-          this.dispatchEvent(new VoiceSpeechStartEvent({ startMs: event.startMs }));
-        }
+        this.takeVisitorTurn(event.startMs);
         return;
       case 'speech-audio':
-        this.asr.appendAudio(this.turnId, event.audio, event.trailingSilenceSamples);
+        if (this.recognizedTurnId !== null) this.asr.appendAudio(this.recognizedTurnId, event.audio, event.trailingSilenceSamples);
         return;
       case 'speech-end':
         this.pendingTurn = event;
-        this.input({ type: 'speech-end', transcribe: this.asr.available });
+        this.input({ type: 'speech-end', transcribe: this.asr.available && this.recognizedTurnId !== null });
         this.pendingTurn = null;
+        this.endVadTurn();
         return;
       case 'misfire':
         this.input({ type: 'misfire' });
+        this.endVadTurn();
         return;
       case 'frames':
         this.dispatchEvent(new VoiceDebugEvent({ kind: 'vad-frames', frames: event.records }));
@@ -597,6 +672,61 @@ export class VoiceAgent extends LitElement {
         this.input({ type: 'audio-lost' });
         return;
     }
+  }
+
+  /**
+   * The confirmed VAD turn is the visitor's (state user-speaking: not an answer's echo):
+   * the recognizer starts on it and `voice-speech-start` goes out. Runs at speech-start,
+   * or at a barge-in that comes after it. Turns heard while the agent speaks undisturbed
+   * are left alone (no recognizer work spent on our own voice).
+   */
+  private takeVisitorTurn(startMs: number): void {
+    if (!this.vadTurnConfirmed || this.recognizedTurnId !== null || this.currentState !== 'user-speaking') return;
+    this.recognizedTurnId = this.turnId;
+    this.asr.beginTurn(this.turnId);
+    this.dispatchEvent(new VoiceSpeechStartEvent({ startMs }));
+  }
+
+  private endVadTurn(): void {
+    this.vadTurnOpen = false;
+    this.vadTurnConfirmed = false;
+    this.recognizedTurnId = null;
+  }
+
+  /**
+   * Sustained speech while the agent answers: a barge-in, unless the echo gate puts it down
+   * to the agent's own voice. Then the VAD forgets that turn, so the next stretch of speech
+   * is judged afresh (and a visitor who starts talking does not inherit seconds of echo).
+   */
+  private considerBargeIn(event: Extract<VadEvent, { type: 'speech-sustained' }>): void {
+    const answering = this.currentState === 'speaking' || this.currentState === 'thinking';
+    if (!answering || !this.interruptionsOn || this.replyHeld || !this.audioHeld) return;
+    // The worker's clock is the page's: the onset is as long before `emittedAt` as the stream says.
+    const onsetAt = event.emittedAt - (event.atMs - event.onsetMs);
+    const micRms = event.rms;
+    // The agent's voice that could be echoing in this speech: the loudest of the echo tail
+    // before it (`rms` covers the last SUSTAINED_SPEECH_MS).
+    // The window reaches a little past now: the reported output position can lag what the
+    // speakers (and so the microphone) already have.
+    const speechFrom = event.emittedAt - SUSTAINED_SPEECH_MS;
+    const output = this.speech.outputLevelBetween(speechFrom - ECHO_TAIL_MS, event.emittedAt + OUTPUT_CLOCK_SLACK_MS);
+    const expectedEchoRms = this.echoGate.expectedEcho(output);
+    if (this.echoGate.isEcho(micRms, output)) {
+      this.debugRecord({ kind: 'barge-in', outcome: 'echo', decidedAt: wallClockMs(), onsetAt, micRms, outputRms: output, expectedEchoRms });
+      return;
+    }
+    // The turn so far may be mostly echo: the recognizer gets it from just before this speech.
+    void this.vad.trimTurn(event.onsetMs, SUSTAINED_SPEECH_MS + this.turnOptions.preSpeechPadMs);
+    this.bargeInEvidence = { onsetAt, micRms, outputRms: output, expectedEchoRms };
+    this.heldAfterTurnId = this.vadTurnConfirmed ? this.turnId - 1 : this.turnId;
+    this.input({ type: 'barge-in' });
+    this.takeVisitorTurn(0);
+  }
+
+  /** Abandons the answer: what was heard is recorded first, then the responder is aborted. */
+  private dropReply(): void {
+    this.speech.interrupt();
+    this.loop.cancel();
   }
 
   private deliverTurn(): void {
@@ -620,11 +750,21 @@ export class VoiceAgent extends LitElement {
     }
   }
 
-  private handleTranscript(update: TranscriptUpdate): void {
+  private handleTranscript(received: TranscriptUpdate): void {
+    let update = received;
     if (update.text) {
       this.dispatchEvent(
         new VoiceTranscriptEvent({ text: update.text, final: update.final, language: update.language, source: 'speech' }),
       );
+    }
+    if (update.text && this.replyHeld && update.turnId > this.heldAfterTurnId) {
+      if (echoesAgent(update.text, `${this.agentSpeech.earlier} ${this.agentSpeech.current}`)) {
+        // The agent's own words came back (the level gate let them through): not the visitor.
+        this.debugRecord({ kind: 'barge-in', outcome: 'echo', decidedAt: wallClockMs(), transcript: update.text });
+        update = { ...update, text: '' };
+      } else {
+        this.input({ type: 'words-heard' });
+      }
     }
     if (!update.final) return;
     if (update.text) this.addCaption('user', update.text);
@@ -643,10 +783,8 @@ export class VoiceAgent extends LitElement {
       transcriptAt: now,
       firstTokenAt: null,
     };
-    if (this.loop.busy) {
-      this.loop.cancel();
-      this.speech.interrupt();
-    }
+    // The speech layer first: it reports what was heard, which the history keeps.
+    if (this.loop.busy) this.dropReply();
     void this.loop.runTurn(text, source);
   }
 
@@ -686,6 +824,20 @@ export class VoiceAgent extends LitElement {
     }
   }
 
+  private noteResponse(detail: VoiceResponseDetail): void {
+    this.agentSpeech.current = detail.text;
+    this.dispatchEvent(new VoiceResponseEvent(detail));
+  }
+
+  private noteResponseEnd(detail: VoiceResponseEndDetail): void {
+    this.agentSpeech = { earlier: `${this.agentSpeech.earlier} ${detail.heardText}`.slice(-AGENT_SPEECH_KEPT_CHARS), current: '' };
+    this.dispatchEvent(new VoiceResponseEndEvent(detail));
+  }
+
+  private debugRecord(detail: VoiceDebugDetail): void {
+    if (this.debug) this.dispatchEvent(new VoiceDebugEvent(detail));
+  }
+
   private reportError(error: VoiceAgentError): void {
     this.error = error.toDetail();
     this.dispatchEvent(new VoiceErrorEvent(error.toDetail()));
@@ -693,6 +845,11 @@ export class VoiceAgent extends LitElement {
 
   private handleLevel(rms: number): void {
     this.setLevel(rms);
+    // While the agent speaks undisturbed, every reading teaches the echo gate the echo path.
+    if (this.currentState === 'speaking' && !this.replyHeld) {
+      const now = wallClockMs();
+      this.echoGate.observe(rms, this.speech.outputLevelBetween(now - LEVEL_INTERVAL_MS - ECHO_TAIL_MS, now + OUTPUT_CLOCK_SLACK_MS));
+    }
     this.dispatchEvent(new VoiceLevelEvent({ source: 'input', rms, dbfs: rmsToDbfs(rms) }));
   }
 

@@ -8,6 +8,7 @@
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
 import { wallClockMs } from '../src/core/clock.ts';
+import { median } from '../src/core/stats.ts';
 import { SilenceEndOfTurnPolicy } from '../src/core/end-of-turn.ts';
 import type { TurnDetectionOptions } from '../src/core/options.ts';
 import {
@@ -49,13 +50,6 @@ function createSegmenter(options: TurnDetectionOptions): SpeechSegmenter {
     { ...options, frameSamples: FRAME_SAMPLES, sampleRateHz: TARGET_SAMPLE_RATE_HZ },
     new SilenceEndOfTurnPolicy(options.silenceMs),
   );
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function deliver(events: readonly SegmenterEvent[]): void {
@@ -175,6 +169,14 @@ const api: VadWorkerApi = {
   async endManualTurn() {
     await chain;
     if (segmenter) deliver(segmenter.endManualTurn());
+  },
+
+  async dropTurn(onsetMs?: number) {
+    segmenter?.dropTurn(onsetMs);
+  },
+
+  async trimTurn(onsetMs: number, keepMs: number) {
+    segmenter?.trimTurn(onsetMs, keepMs);
   },
 
   async stop() {

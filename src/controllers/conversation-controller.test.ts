@@ -3,7 +3,7 @@
  * LLM server, with a fake voice (it "speaks" each clause at once and records when).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LlmServer } from '../../tests/e2e/support/llm-server.ts';
+import { useLlmServer } from '../../tests/e2e/support/llm-server.ts';
 import type { VoiceResponseEndDetail } from '../events/response-end.ts';
 import type { VoiceTurnEvent } from '../events/turn.ts';
 import { APOLOGY, ConversationController } from './conversation-controller.ts';
@@ -38,20 +38,13 @@ function loop(onTurn?: (event: VoiceTurnEvent) => void) {
 }
 
 describe('ConversationController', () => {
-  let server: LlmServer;
-  beforeEach(async () => {
-    server = new LlmServer();
-    await server.start();
-  });
-  afterEach(async () => {
-    await server.close();
-  });
+  const llm = useLlmServer(beforeEach, afterEach);
 
   it('speaks the first clause while the LLM is still streaming, and records the turn', async () => {
     const reply = 'Hello there, the museum opens at ten and closes at five every day of the week.';
-    server.script({ text: reply, tokenDelayMs: 60 });
+    llm().script({ text: reply, tokenDelayMs: 60 });
     const { controller, log, spokenAt, ends } = loop();
-    controller.settings = { llmUrl: server.url, systemPrompt: 'Be brief.' };
+    controller.settings = { llmUrl: llm().url, systemPrompt: 'Be brief.' };
     const started = performance.now();
     await controller.runTurn('when does the museum open?', 'speech');
     const finished = performance.now();
@@ -66,44 +59,44 @@ describe('ConversationController', () => {
       ['user', 'when does the museum open?'],
       ['assistant', reply],
     ]);
-    expect(server.requests[0]!.body!.messages?.[0]).toEqual({ role: 'system', content: 'Be brief.' });
+    expect(llm().requests[0]!.body!.messages?.[0]).toEqual({ role: 'system', content: 'Be brief.' });
   });
 
   it('a failing LLM: typed error, apology caption, the turn marked failed and left out of the next request', async () => {
-    server.script({ fault: { kind: 'status', status: 503 } }, { text: 'Fine now.' });
+    llm().script({ fault: { kind: 'status', status: 503 } }, { text: 'Fine now.' });
     const { controller, log, errors } = loop();
-    controller.settings = { llmUrl: server.url };
+    controller.settings = { llmUrl: llm().url };
     await controller.runTurn('first', 'text');
     expect(errors).toEqual(['llm-server-error']);
     expect(log).toContain(`caption: ${APOLOGY}`);
     expect(controller.history[0]).toMatchObject({ role: 'user', content: 'first', failed: { code: 'llm-server-error' } });
     await controller.runTurn('second', 'text');
-    expect(server.requests[1]!.body!.messages?.map((m) => m.content)).toEqual(['second']);
+    expect(llm().requests[1]!.body!.messages?.map((m) => m.content)).toEqual(['second']);
     expect(controller.history.at(-1)).toMatchObject({ role: 'assistant', content: 'Fine now.' });
   });
 
   it('page code answering voice-turn means no LLM request; preventDefault alone means no reply', async () => {
     const answered = loop((event) => event.respondWith('From the page.'));
-    answered.controller.settings = { llmUrl: server.url };
+    answered.controller.settings = { llmUrl: llm().url };
     await answered.controller.runTurn('hi', 'text');
     expect(answered.spokenAt.map((s) => s.text)).toEqual(['From the page.']);
     const cancelled = loop((event) => event.preventDefault());
-    cancelled.controller.settings = { llmUrl: server.url };
+    cancelled.controller.settings = { llmUrl: llm().url };
     await cancelled.controller.runTurn('hi', 'text');
     expect(cancelled.log).toEqual([]);
-    expect(server.requests).toHaveLength(0);
+    expect(llm().requests).toHaveLength(0);
   });
 
   it('a newer turn cancels the answer under way: the old request is aborted and marked interrupted', async () => {
-    server.script({ text: 'one two three four five six seven eight nine ten', tokenDelayMs: 200 }, { text: 'Second.' });
+    llm().script({ text: 'one two three four five six seven eight nine ten', tokenDelayMs: 200 }, { text: 'Second.' });
     const { controller, log } = loop();
-    controller.settings = { llmUrl: server.url };
+    controller.settings = { llmUrl: llm().url };
     const first = controller.runTurn('first', 'text');
-    await server.waitForRequests(1);
+    await llm().waitForRequests(1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await controller.runTurn('second', 'text');
     await first;
-    expect(await server.requests[0]!.ended).toBe('client-closed');
+    expect(await llm().requests[0]!.ended).toBe('client-closed');
     const entries = controller.history;
     // Nothing of the first answer was spoken yet (no clause was complete): heard nothing.
     expect(entries[1]).toMatchObject({ turnId: 1, role: 'assistant', content: '', interrupted: true });
@@ -112,5 +105,29 @@ describe('ConversationController', () => {
     expect(log.filter((line) => line === 'reply-start')).toHaveLength(2);
     expect(log.filter((line) => line === 'reply-end')).toHaveLength(1);
     expect(entries.at(-1)).toMatchObject({ role: 'assistant', content: 'Second.' });
+  });
+
+  it('cancel() (a barge-in) closes the turn at once with the heard part, which the next request carries', async () => {
+    llm().script({ text: 'Well, the answer is long and it keeps on going for a while', tokenDelayMs: 80 }, { text: 'Sure.' });
+    const { controller, spokenAt } = loop();
+    controller.settings = { llmUrl: llm().url };
+    const first = controller.runTurn('tell me', 'speech');
+    await expect.poll(() => spokenAt.length).toBe(1); // the first clause was heard
+    controller.cancel();
+    const heard = spokenAt[0]!.text;
+    expect('Well, the answer is long and it keeps on going for a while'.startsWith(heard)).toBe(true);
+    expect(heard.length).toBeLessThan(30);
+    // Recorded synchronously, before any newer turn can begin.
+    expect(controller.history.at(-1)).toMatchObject({ role: 'assistant', content: heard, heard, interrupted: true });
+    expect(controller.busy).toBe(false);
+    await controller.runTurn('stop, something else', 'speech');
+    await first;
+    expect(await llm().requests[0]!.ended).toBe('client-closed');
+    expect(llm().requests[1]!.body!.messages?.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'tell me'],
+      ['assistant', heard],
+      ['user', 'stop, something else'],
+    ]);
+    expect(controller.history.filter((e) => e.role === 'assistant').map((e) => e.content)).toEqual([heard, 'Sure.']);
   });
 });

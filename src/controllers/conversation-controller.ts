@@ -57,7 +57,8 @@ export class ConversationController implements ReactiveController {
   readonly conversation = new Conversation();
   settings: ResponderSettings = {};
   private readonly callbacks: ConversationCallbacks;
-  private current: { turnId: number; abort: AbortController } | null = null;
+  /** The answer under way: its turn, its abort, and what of it was heard so far. */
+  private current: { turnId: number; abort: AbortController; heard: string } | null = null;
 
   constructor(host: ReactiveControllerHost, callbacks: ConversationCallbacks) {
     this.callbacks = callbacks;
@@ -77,10 +78,17 @@ export class ConversationController implements ReactiveController {
     return this.current !== null;
   }
 
-  /** Abandons the answer under way (its responder is aborted; what was heard is kept). */
+  /**
+   * Abandons the answer under way: its responder is aborted and the turn is closed at once
+   * as interrupted with what was heard (stop the speech first, so that is final), before
+   * any newer turn can begin.
+   */
   cancel(): void {
-    this.current?.abort.abort();
+    const current = this.current;
+    if (!current) return;
     this.current = null;
+    current.abort.abort();
+    this.conversation.finishReply(current.turnId, { heardText: current.heard, interrupted: true });
   }
 
   reset(): void {
@@ -93,7 +101,8 @@ export class ConversationController implements ReactiveController {
     this.cancel();
     const turnId = this.conversation.beginTurn(text, { source });
     const abort = new AbortController();
-    this.current = { turnId, abort };
+    const current = { turnId, abort, heard: '' };
+    this.current = current;
     const event = new VoiceTurnEvent({
       text,
       history: this.conversation.historyBefore(turnId),
@@ -111,7 +120,7 @@ export class ConversationController implements ReactiveController {
     }
     this.callbacks.onReplyStart(turnId);
     try {
-      await this.answer(turnId, responder, abort.signal);
+      await this.answer(current, responder);
     } finally {
       // A newer turn that cancelled this one owns the state now: its own end will come.
       const superseded = this.current !== null && this.current.turnId !== turnId;
@@ -120,10 +129,11 @@ export class ConversationController implements ReactiveController {
     }
   }
 
-  private async answer(turnId: number, responder: Responder, signal: AbortSignal): Promise<void> {
+  private async answer(current: { turnId: number; abort: AbortController; heard: string }, responder: Responder): Promise<void> {
+    const { turnId } = current;
+    const signal = current.abort.signal;
     const splitter = new ClauseSplitter();
     const spoken: Promise<void>[] = [];
-    let heard = '';
     let interrupted = false;
     let replyText = '';
     const speakClause = (clause: Clause) => {
@@ -131,7 +141,7 @@ export class ConversationController implements ReactiveController {
       const hooks: ReplyHooks = {
         onResponse: (detail) => this.callbacks.onResponse({ delta: detail.delta, text: before + detail.text }),
         onResponseEnd: (detail) => {
-          if (detail.heardText) heard = before + detail.heardText;
+          if (detail.heardText) current.heard = before + detail.heardText;
           interrupted ||= detail.interrupted;
         },
       };
@@ -157,6 +167,7 @@ export class ConversationController implements ReactiveController {
     }
     await Promise.all(spoken);
     const wasInterrupted = interrupted || outcome.status === 'aborted';
+    const heard = current.heard;
     if (outcome.status === 'failed') {
       this.conversation.failTurn(turnId, outcome.error, { heardText: heard });
     } else if (this.conversation.isCurrent(turnId)) {

@@ -9,6 +9,14 @@ import { VoiceAgentError } from '../core/errors.ts';
 const START_LEAD_FRAMES = 128;
 /** `interrupt()`'s fade to silence. */
 export const INTERRUPT_FADE_MS = 25;
+/** `hold()`'s fade out (then the context is suspended) and `resume()`'s fade back in. */
+export const HOLD_FADE_MS = 20;
+/** The output level is kept per block of this length, for the echo gate. */
+const LEVEL_BLOCK_MS = 10;
+/** The stretch `outputLevel()` takes its RMS over (the microphone meter's interval). */
+const LEVEL_WINDOW_MS = 50;
+/** Output levels older than this are forgotten. */
+const LEVEL_HISTORY_MS = 10_000;
 
 /**
  * One reply's audio in the output: where each of its chunks was scheduled, so the played
@@ -76,6 +84,11 @@ export class PlaybackController implements ReactiveController {
   private readonly sources = new Set<AudioBufferSourceNode>();
   /** Context frame where the next chunk goes (end of everything scheduled). */
   private nextFrame = 0;
+  /** RMS of each scheduled block of LEVEL_BLOCK_MS, keyed by its first context frame, in order. */
+  private levels: { frame: number; rms: number }[] = [];
+  /** hold() ran and resume()/interrupt() has not: the context is (being) suspended. */
+  private held = false;
+  private suspendTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(host: ReactiveControllerHost) {
     host.addController(this);
@@ -123,6 +136,7 @@ export class PlaybackController implements ReactiveController {
       };
       source.start(start / rate);
       this.sources.add(source);
+      this.recordLevels(start, pcm, rate);
     }
     stream.add(start, pcm.length);
     this.nextFrame = start + pcm.length;
@@ -150,11 +164,90 @@ export class PlaybackController implements ReactiveController {
     return this.context ? Math.floor(this.context.currentTime * this.context.sampleRate) : 0;
   }
 
+  /**
+   * The level of what was scheduled to play over context frames [from, to): the highest
+   * RMS over any {@link LEVEL_WINDOW_MS} stretch in it (silence counted as silence). A
+   * peak rather than a mean, so a pause between the agent's sentences does not hide the
+   * words just before it, whose echo may still be arriving. The echo gate compares it
+   * with the microphone.
+   */
+  outputLevel(fromFrame: number, toFrame: number): number {
+    const rate = this.context?.sampleRate;
+    if (!rate || toFrame <= fromFrame) return 0;
+    const block = Math.round((LEVEL_BLOCK_MS / 1000) * rate);
+    const perWindow = Math.max(1, Math.round(LEVEL_WINDOW_MS / LEVEL_BLOCK_MS));
+    // Block powers on the grid of the window, silence where nothing was scheduled.
+    const count = Math.max(1, Math.ceil((toFrame - fromFrame) / block));
+    const powers = new Float64Array(count);
+    for (const { frame, rms } of this.levels) {
+      if (frame + block <= fromFrame) continue;
+      if (frame >= toFrame) break;
+      const index = Math.min(count - 1, Math.max(0, Math.floor((frame - fromFrame) / block)));
+      powers[index] = Math.max(powers[index]!, rms * rms);
+    }
+    let best = 0;
+    let sum = 0;
+    for (let i = 0; i < count; i++) {
+      sum += powers[i]!;
+      if (i >= perWindow) sum -= powers[i - perWindow]!;
+      best = Math.max(best, sum / Math.min(perWindow, i + 1));
+    }
+    return Math.sqrt(best);
+  }
+
+  /** Whether hold() has paused the output. */
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /**
+   * Pauses the output where it is: a {@link HOLD_FADE_MS} fade, then the context is
+   * suspended, so everything scheduled (and the played position) waits. `resume()` goes
+   * on from there; `interrupt()` drops it.
+   */
+  hold(): void {
+    const context = this.context;
+    const gain = this.gain;
+    if (!context || !gain || this.held) return;
+    this.held = true;
+    const now = context.currentTime;
+    gain.gain.cancelScheduledValues(now);
+    gain.gain.setValueAtTime(gain.gain.value, now);
+    gain.gain.linearRampToValueAtTime(0, now + HOLD_FADE_MS / 1000);
+    this.suspendTimer = setTimeout(() => {
+      this.suspendTimer = null;
+      if (this.held && this.context === context) void context.suspend().catch(() => {});
+    }, HOLD_FADE_MS);
+  }
+
+  /** Plays on after hold(), fading back in. */
+  resume(): void {
+    const context = this.context;
+    if (!this.held) return;
+    this.held = false;
+    if (this.suspendTimer) clearTimeout(this.suspendTimer);
+    this.suspendTimer = null;
+    if (!context || !this.gain) return;
+    void context.resume().catch(() => {});
+    const gain = this.gain.gain;
+    const now = context.currentTime;
+    gain.cancelScheduledValues(now);
+    gain.setValueAtTime(gain.value, now);
+    gain.linearRampToValueAtTime(1, now + HOLD_FADE_MS / 1000);
+  }
+
   /** Fades out and drops everything scheduled. The next chunk starts afresh. */
   interrupt(): void {
     const context = this.context;
     const gain = this.gain;
     if (!context || !gain) return;
+    if (this.held) {
+      // The held audio is dropped: the context must run again for later speech.
+      this.held = false;
+      if (this.suspendTimer) clearTimeout(this.suspendTimer);
+      this.suspendTimer = null;
+      void context.resume().catch(() => {});
+    }
     const now = context.currentTime;
     const end = now + INTERRUPT_FADE_MS / 1000;
     gain.gain.cancelScheduledValues(now);
@@ -177,6 +270,7 @@ export class PlaybackController implements ReactiveController {
     // Later speech goes through a fresh gain node at full level.
     this.gain = this.createGain(context);
     this.nextFrame = Math.ceil(end * context.sampleRate);
+    this.levels = this.levels.filter((level) => level.frame < this.nextFrame);
   }
 
   /** Stops output and closes the context. A later `open()` starts a new one. */
@@ -186,6 +280,10 @@ export class PlaybackController implements ReactiveController {
     this.opening = null;
     this.gain = null;
     this.nextFrame = 0;
+    this.levels = [];
+    this.held = false;
+    if (this.suspendTimer) clearTimeout(this.suspendTimer);
+    this.suspendTimer = null;
     for (const source of this.sources) {
       source.onended = null;
       try {
@@ -225,6 +323,19 @@ export class PlaybackController implements ReactiveController {
     if (this.context !== context) throw new VoiceAgentError('audio-blocked', 'Speech output was closed while it opened.');
     this.nextFrame = 0;
     return context;
+  }
+
+  private recordLevels(start: number, pcm: Float32Array, rate: number): void {
+    const block = Math.round((LEVEL_BLOCK_MS / 1000) * rate);
+    // Relative to now, not to this chunk: replies are often scheduled seconds ahead.
+    const oldest = this.currentFrame() - Math.round((LEVEL_HISTORY_MS / 1000) * rate);
+    while (this.levels.length > 0 && this.levels[0]!.frame < oldest) this.levels.shift();
+    for (let offset = 0; offset < pcm.length; offset += block) {
+      const end = Math.min(pcm.length, offset + block);
+      let power = 0;
+      for (let i = offset; i < end; i++) power += pcm[i]! * pcm[i]!;
+      this.levels.push({ frame: start + offset, rms: Math.sqrt(power / (end - offset)) });
+    }
   }
 
   private createGain(context: AudioContext): GainNode {

@@ -4,6 +4,7 @@ import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import phonemizerWorkerUrl from 'piper-tts-web/dist/worker/PhonemizeWebWorker.js?url';
 import phonemizerWasmUrl from 'piper-tts-web/dist/piper/piper_phonemize.wasm?url';
 import phonemizerDataUrl from 'piper-tts-web/dist/piper/piper_phonemize.data?url';
+import { wallClockMs } from '../core/clock.ts';
 import { VoiceAgentError } from '../core/errors.ts';
 import { voiceUrls } from '../core/piper-voice.ts';
 import type { FileProgress, SynthesisResult, TtsAssets, TtsChunkRecord, TtsWorkerApi } from '../core/protocol.ts';
@@ -162,6 +163,36 @@ export class SpeechController implements ReactiveController {
       this.finish(reply, reply.stream.startFrame === undefined ? 0 : reply.stream.playedFrames(audible), true);
     }
     this.afterFinish();
+  }
+
+  /** Audio of a reply is playing or queued (held audio included). */
+  get isSpeaking(): boolean {
+    return this.speaking;
+  }
+
+  /**
+   * Pauses the voice where it is (the visitor may be interrupting): everything queued
+   * waits, and the heard position stands still. `resume()` plays on; `interrupt()` drops it.
+   */
+  hold(): void {
+    this.playback.hold();
+  }
+
+  resume(): void {
+    this.playback.resume();
+  }
+
+  /**
+   * The level of the agent's own voice at the speakers between two wall-clock times
+   * (`wallClockMs()`; its loudest 50 ms), for the echo gate. 0 when nothing played.
+   */
+  outputLevelBetween(fromWallMs: number, toWallMs: number): number {
+    const rate = this.playback.sampleRateHz;
+    if (!rate || !this.speaking) return 0;
+    const now = wallClockMs();
+    const audible = this.playback.audibleFrame();
+    const frameAt = (wallMs: number) => Math.round(audible - ((now - wallMs) / 1000) * rate);
+    return this.playback.outputLevel(frameAt(fromWallMs), frameAt(toWallMs));
   }
 
   /** Interrupts, then releases the worker (and its voices) and the output context. */

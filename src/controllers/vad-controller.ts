@@ -74,6 +74,16 @@ export class VadController implements ReactiveController {
     if (this.worker.running) await this.worker.api.endManualTurn();
   }
 
+  /** Forgets the open turn (the agent's own echo); see VadWorkerApi.dropTurn. */
+  async dropTurn(onsetMs?: number): Promise<void> {
+    if (this.worker.running) await this.worker.api.dropTurn(onsetMs);
+  }
+
+  /** Cuts the agent's echo off the start of the open turn; see VadWorkerApi.trimTurn. */
+  async trimTurn(onsetMs: number, keepMs: number): Promise<void> {
+    if (this.worker.running) await this.worker.api.trimTurn(onsetMs, keepMs);
+  }
+
   /** Terminates the worker; a later load() starts a fresh one. */
   dispose(): void {
     this.worker.terminate();

@@ -133,6 +133,14 @@ export interface VadWorkerApi {
   configure(options: TurnDetectionOptions): Promise<void>;
   beginManualTurn(): Promise<void>;
   endManualTurn(): Promise<void>;
+  /**
+   * Drops the open turn (only if its onset was at `onsetMs`, stream time, when given),
+   * with no event: it was the agent's own voice. Its latest frames become the next turn's
+   * pre-speech pad.
+   */
+  dropTurn(onsetMs?: number): Promise<void>;
+  /** Keeps only the last `keepMs` of the open turn with onset `onsetMs` (see SpeechSegmenter.trimTurn). */
+  trimTurn(onsetMs: number, keepMs: number): Promise<void>;
   /** Stops listening to the frame port and drops any open turn. */
   stop(): Promise<void>;
   /** Releases the ONNX session. */

@@ -6,6 +6,8 @@ import {
   MISFIRE_CARRY_MS,
   POST_SPEECH_PAD_MS,
   STREAM_CHUNK_FRAMES,
+  SUSTAINED_REPEAT_FRAMES,
+  SUSTAINED_SPEECH_MS,
   SpeechSegmenter,
   type SegmenterEvent,
 } from './speech-segmenter.ts';
@@ -23,13 +25,14 @@ function segmenter(options: Partial<TurnDetectionOptions> = {}, policy?: EndOfTu
 
 /**
  * Feeds one probability per frame; returns events tagged with the frame index that caused
- * them. `speech-audio` chunks are left out unless asked for (one test covers them).
+ * them. `speech-audio` chunks and `speech-sustained` are left out unless asked for (tests
+ * of their own cover them).
  */
 async function run(seg: SpeechSegmenter, probabilities: number[], startIndex = 0, withAudio = false) {
   const out: { at: number; event: SegmenterEvent }[] = [];
   for (let i = 0; i < probabilities.length; i++) {
     for (const event of await seg.push(frame(startIndex + i), probabilities[i]!)) {
-      if (withAudio || event.type !== 'speech-audio') out.push({ at: startIndex + i, event });
+      if (withAudio || (event.type !== 'speech-audio' && event.type !== 'speech-sustained')) out.push({ at: startIndex + i, event });
     }
   }
   return out;
@@ -43,6 +46,66 @@ const framesOf = (audio: Float32Array) => {
 };
 
 describe('SpeechSegmenter', () => {
+  it('dropTurn forgets the turn with that onset (no event) and keeps its tail as the next pad', async () => {
+    const seg = segmenter({ silenceMs: 500, minSpeechMs: 250, preSpeechPadMs: 96 });
+    const first = await run(seg, [...repeat(0.05, 5), ...repeat(0.9, 10)], 0, true);
+    const sustained = first.find((e) => e.event.type === 'speech-sustained')!.event as Extract<SegmenterEvent, { type: 'speech-sustained' }>;
+    expect(seg.dropTurn(sustained.onsetMs + 32)).toBe(false); // another turn's onset: kept
+    expect(seg.inTurn).toBe(true);
+    expect(seg.dropTurn(sustained.onsetMs)).toBe(true);
+    expect(seg.inTurn).toBe(false);
+    // The next onset opens a fresh turn, padded with the dropped turn's last frames.
+    const next = await run(seg, [...repeat(0.9, 10), ...repeat(0.05, 20)], 15, true);
+    expect([...new Set(next.map((e) => e.event.type).filter((t) => t !== 'speech-audio'))]).toEqual([
+      'speech-onset',
+      'speech-sustained',
+      'speech-start',
+      'speech-end',
+    ]);
+    const end = next.find((e) => e.event.type === 'speech-end')!.event as Extract<SegmenterEvent, { type: 'speech-end' }>;
+    expect(framesOf(end.audio).slice(0, 4)).toEqual([12, 13, 14, 15]);
+  });
+
+  it('reports sustained speech before minSpeechMs confirms it, then every few frames, with the recent level', async () => {
+    const seg = segmenter({ silenceMs: 500, minSpeechMs: 250, preSpeechPadMs: 320 });
+    const events = (await run(seg, [...repeat(0.05, 20), ...repeat(0.9, 20), ...repeat(0.05, 30)], 0, true)).filter(
+      (e) => e.event.type !== 'speech-audio',
+    );
+    const sustainedFrames = Math.ceil(SUSTAINED_SPEECH_MS / FRAME_MS);
+    const sustainedAt = 20 + sustainedFrames - 1;
+    const types = events.map((e) => `${e.event.type}@${e.at}`);
+    expect(types.slice(0, 2)).toEqual(['speech-onset@20', `speech-sustained@${sustainedAt}`]);
+    expect(types).toContain(`speech-start@${20 + Math.ceil(250 / FRAME_MS) - 1}`);
+    expect(types.at(-1)).toBe(`speech-end@${39 + Math.ceil(500 / FRAME_MS)}`);
+    const sustained = events.filter((e) => e.event.type === 'speech-sustained');
+    // Every SUSTAINED_REPEAT_FRAMES frames while speaking: 20 speech frames (+ the hangover frames still counted as speaking).
+    expect(sustained.map((e) => e.at).slice(0, 3)).toEqual([sustainedAt, sustainedAt + SUSTAINED_REPEAT_FRAMES, sustainedAt + 2 * SUSTAINED_REPEAT_FRAMES]);
+    const first = sustained[0]!.event as Extract<SegmenterEvent, { type: 'speech-sustained' }>;
+    expect(first.onsetMs).toBe(20 * FRAME_MS);
+    expect(first.atMs).toBe((sustainedAt + 1) * FRAME_MS);
+    // frame(i) is filled with the value i: the level is that of the last sustainedFrames frames.
+    const levelOf = (last: number) => {
+      const ids = Array.from({ length: sustainedFrames }, (_, k) => last - k);
+      return Math.sqrt(ids.reduce((sum, v) => sum + v * v, 0) / ids.length);
+    };
+    expect(first.rms).toBeCloseTo(levelOf(sustainedAt), 3);
+    const second = sustained[1]!.event as Extract<SegmenterEvent, { type: 'speech-sustained' }>;
+    expect(second.onsetMs).toBe(20 * FRAME_MS);
+    expect(second.rms).toBeCloseTo(levelOf(sustainedAt + SUSTAINED_REPEAT_FRAMES), 3);
+  });
+
+  it('trimTurn keeps only the end of the turn: the final audio starts there', async () => {
+    const seg = segmenter({ silenceMs: 500, minSpeechMs: 250, preSpeechPadMs: 96 });
+    const head = await run(seg, [...repeat(0.05, 5), ...repeat(0.9, 20)], 0, true);
+    const onset = head.find((e) => e.event.type === 'speech-onset')!.event as Extract<SegmenterEvent, { type: 'speech-onset' }>;
+    expect(seg.trimTurn(onset.startMs + 32, 4 * FRAME_MS)).toBe(0); // another turn: untouched
+    expect(seg.trimTurn(onset.startMs, 4 * FRAME_MS)).toBe(3 + 20 - 4);
+    const tail = await run(seg, [...repeat(0.9, 3), ...repeat(0.05, 20)], 25, true);
+    const end = tail.find((e) => e.event.type === 'speech-end')!.event as Extract<SegmenterEvent, { type: 'speech-end' }>;
+    expect(framesOf(end.audio).slice(0, 7)).toEqual([21, 22, 23, 24, 25, 26, 27]);
+    expect(end.startMs).toBe(21 * FRAME_MS);
+  });
+
   it('cuts one turn: onset, confirmed start, end after the hangover, with pads', async () => {
     // 20 silent, 20 speech (frames 20..39), 30 silent.
     const seg = segmenter({ silenceMs: 500, minSpeechMs: 250, preSpeechPadMs: 320 });

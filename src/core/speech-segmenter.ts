@@ -18,6 +18,21 @@ export type SegmenterEvent =
   /** The turn has `minSpeechMs` of speech (frames in the speaking state): the visitor is talking. */
   | { readonly type: 'speech-start'; readonly startMs: number }
   /**
+   * The turn has {@link SUSTAINED_SPEECH_MS} of speech: enough to pause the agent's voice
+   * (barge-in) while the turn is still being confirmed. Repeated every
+   * {@link SUSTAINED_REPEAT_FRAMES} speech frames after that, so speech that starts in the
+   * middle of a turn the echo gate put down to the agent's own voice gets judged promptly.
+   */
+  | {
+      readonly type: 'speech-sustained';
+      /** Stream time of this turn's first speech frame (its onset). */
+      readonly onsetMs: number;
+      /** Stream time at the end of the frame that sustained it. */
+      readonly atMs: number;
+      /** RMS level of the last {@link SUSTAINED_SPEECH_MS} of audio (for the echo gate). */
+      readonly rms: number;
+    }
+  /**
    * More audio of a confirmed turn, as it arrives (every {@link STREAM_CHUNK_FRAMES}
    * frames), so a recognizer can work while the visitor talks. The chunks of a turn, in
    * order, begin with exactly the samples its `speech-end` audio begins with.
@@ -62,6 +77,16 @@ export const POST_SPEECH_PAD_MS = 192;
  */
 export const MISFIRE_CARRY_MS = 1500;
 
+/**
+ * Speech (frames in the speaking state) after which the visitor is taken to be talking
+ * over the agent. Shorter than the default `minSpeechMs`: pausing the agent's voice is
+ * undone cheaply if the turn comes to nothing, and the issue's bar is silence within
+ * 300 ms of the visitor's onset (160 ms of speech + a frame of latency + a 20 ms fade).
+ */
+export const SUSTAINED_SPEECH_MS = 160;
+/** Speech frames between repeated `speech-sustained` events (64 ms). */
+export const SUSTAINED_REPEAT_FRAMES = 2;
+
 /** Frames per `speech-audio` chunk: 64 ms keeps a recognizer's view of pauses fresh. */
 export const STREAM_CHUNK_FRAMES = 2;
 
@@ -71,6 +96,7 @@ export class SpeechSegmenter {
   private readonly frameMs: number;
   private readonly padFrames: number;
   private readonly postPadFrames: number;
+  private readonly sustainedFrames: number;
   private readonly minSpeechFrames: number;
   private readonly maxTurnFrames: number;
 
@@ -98,6 +124,10 @@ export class SpeechSegmenter {
     /** In the speaking state of the hysteresis (see push()). */
     speaking: boolean;
     confirmed: boolean;
+    /** `frames` index of this turn's first speech frame (after any carried misfire). */
+    onsetFrame: number;
+    /** Stream frame index of that frame. */
+    onsetIndex: number;
     manual: boolean;
   } | null = null;
 
@@ -109,6 +139,7 @@ export class SpeechSegmenter {
     this.postPadFrames = Math.round(POST_SPEECH_PAD_MS / this.frameMs);
     this.carryFrames = Math.round(MISFIRE_CARRY_MS / this.frameMs);
     this.minSpeechFrames = Math.max(1, Math.ceil(config.minSpeechMs / this.frameMs));
+    this.sustainedFrames = Math.max(1, Math.ceil(SUSTAINED_SPEECH_MS / this.frameMs));
     this.maxTurnFrames = Math.max(1, Math.floor(config.maxTurnMs / this.frameMs));
   }
 
@@ -150,6 +181,8 @@ export class SpeechSegmenter {
     else if (isSilence) turn.speaking = false;
     if (turn.speaking) {
       turn.speechFrames++;
+      const beyond = turn.speechFrames - this.sustainedFrames;
+      if (beyond >= 0 && beyond % SUSTAINED_REPEAT_FRAMES === 0) events.push(this.sustainedEvent(turn, index));
       if (!turn.confirmed && turn.speechFrames >= this.minSpeechFrames) {
         turn.confirmed = true;
         events.push({ type: 'speech-start', startMs: this.msAt(turn.startFrameIndex) });
@@ -200,6 +233,41 @@ export class SpeechSegmenter {
     return this.turn ? [this.closeTurn()] : [];
   }
 
+  /**
+   * Forgets the open (non-manual) turn if its onset was at `onsetMs`, without an event:
+   * the caller found it was not the visitor (the agent's own voice). Its latest frames
+   * become the pre-speech pad, so speech right after it is not clipped. Returns whether
+   * a turn was dropped.
+   */
+  dropTurn(onsetMs?: number): boolean {
+    const turn = this.turn;
+    if (!turn || turn.manual || (onsetMs !== undefined && this.msAt(turn.onsetIndex) !== onsetMs)) return false;
+    this.turn = null;
+    this.carried = null;
+    this.pad = this.padFrames > 0 ? turn.frames.slice(-this.padFrames) : [];
+    return true;
+  }
+
+  /**
+   * Cuts the start off the open turn with onset `onsetMs`, keeping its last `keepMs` of
+   * audio: the part before was the agent's own voice, and the visitor's words that follow
+   * should reach the recognizer without it. Returns the number of frames cut.
+   */
+  trimTurn(onsetMs: number, keepMs: number): number {
+    const turn = this.turn;
+    if (!turn || this.msAt(turn.onsetIndex) !== onsetMs) return 0;
+    const removed = Math.max(0, turn.frames.length - Math.ceil(keepMs / this.frameMs));
+    if (removed === 0) return 0;
+    turn.frames = turn.frames.slice(removed);
+    turn.streamed = Math.max(0, turn.streamed - removed);
+    turn.lastSpeechFrame = Math.max(-1, turn.lastSpeechFrame - removed);
+    turn.lastVoicedFrame = Math.max(-1, turn.lastVoicedFrame - removed);
+    turn.onsetFrame = Math.max(0, turn.onsetFrame - removed);
+    // The turn's audio is contiguous up to the latest frame: it now starts here.
+    turn.startFrameIndex = this.frameIndex - turn.frames.length;
+    return removed;
+  }
+
   /** Drops any open turn and the pad (e.g. on stop). */
   reset(): void {
     this.turn = null;
@@ -219,6 +287,8 @@ export class SpeechSegmenter {
       streamed: 0,
       speaking: false,
       confirmed: false,
+      onsetFrame: (carried ? carried.frames : this.pad).length,
+      onsetIndex: frameIndex,
       manual,
     };
     this.pad = [];
@@ -250,6 +320,22 @@ export class SpeechSegmenter {
       endMs,
       lastSpeechMs,
       speechMs: turn.speechFrames * this.frameMs,
+    };
+  }
+
+  private sustainedEvent(turn: NonNullable<SpeechSegmenter['turn']>, index: number): SegmenterEvent {
+    const since = turn.frames.slice(-this.sustainedFrames);
+    let power = 0;
+    let count = 0;
+    for (const frame of since) {
+      for (const sample of frame) power += sample * sample;
+      count += frame.length;
+    }
+    return {
+      type: 'speech-sustained',
+      onsetMs: this.msAt(turn.onsetIndex),
+      atMs: this.msAt(index + 1),
+      rms: count > 0 ? Math.sqrt(power / count) : 0,
     };
   }
 

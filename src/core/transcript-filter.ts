@@ -90,3 +90,33 @@ export function rmsOf(samples: Float32Array): number {
   for (let i = 0; i < samples.length; i++) sum += samples[i]! * samples[i]!;
   return Math.sqrt(sum / samples.length);
 }
+
+/**
+ * True when a transcript heard while the agent was speaking is the agent's own words
+ * coming back (the echo gate's second line: it judges levels, this judges words). Most of
+ * the transcript's words, in order, must appear among the agent's recent words — all of
+ * them for a transcript of one or two words, at least 70 % for a longer one — so a
+ * visitor who talks over the agent (even repeating a word of it) is not taken for echo.
+ */
+export function echoesAgent(transcript: string, agentSpeech: string): boolean {
+  const words = normalizeText(transcript).split(' ').filter(Boolean);
+  if (words.length === 0) return false;
+  const agent = normalizeText(agentSpeech).split(' ').filter(Boolean).slice(-ECHO_WINDOW_WORDS);
+  const matched = longestCommonSubsequence(words, agent);
+  return words.length <= 2 ? matched === words.length : matched / words.length >= 0.7;
+}
+
+/** How far back the agent's words are compared (about the last 20 s of speech). */
+const ECHO_WINDOW_WORDS = 60;
+
+function longestCommonSubsequence(a: readonly string[], b: readonly string[]): number {
+  let previous = new Array<number>(b.length + 1).fill(0);
+  for (const word of a) {
+    const current = new Array<number>(b.length + 1).fill(0);
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = word === b[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

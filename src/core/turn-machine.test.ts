@@ -266,12 +266,20 @@ describe('speaking (speak-start / speak-end)', () => {
     expect(transition('thinking', { type: 'reply-end' }, { micHeld: true })).toEqual({ state: 'listening', effects: [] });
     expect(transition('thinking', { type: 'reply-end' }, { micHeld: false })).toEqual({ state: 'idle', effects: [] });
     expect(transition('thinking', { type: 'stop' }, { micHeld: true })).toEqual({ state: 'idle', effects: effects('release-audio') });
-    // The visitor talks again before any answer is heard: their turn wins.
+    // The visitor talks again before any answer is heard: the answer waits for their words.
     expect(transition('thinking', { type: 'speech-start' }, { micHeld: true })).toEqual({
       state: 'user-speaking',
-      effects: effects('cancel-reply'),
+      effects: effects('hold-reply'),
+    });
+    // With interruptions off, the answer goes on.
+    expect(transition('thinking', { type: 'speech-start' }, { micHeld: true, interruptions: false })).toEqual({
+      state: 'thinking',
+      effects: [],
     });
     expect(transition('speaking', { type: 'reply-end' }, { micHeld: true }).state).toBe('speaking');
+    // Between two clauses of an answer still streaming: thinking, not listening.
+    expect(transition('speaking', { type: 'speak-end' }, { micHeld: true, replyActivity: 'thinking' }).state).toBe('thinking');
+    expect(transition('speaking', { type: 'speak-end' }, { micHeld: true, replyActivity: 'none' }).state).toBe('listening');
   });
 
   it('keeps acquire/release balanced and the mic held exactly when it should be, speaking included', () => {
@@ -311,5 +319,91 @@ describe('speaking (speak-start / speak-end)', () => {
       }
     }
     expect(spokeWithMic).toBeGreaterThan(0); // the walk did reach speaking with the mic held
+  });
+
+  describe('barge-in', () => {
+    const held = (replyActivity: 'speaking' | 'thinking' | 'none') => ({ micHeld: true, replyHeld: true, replyActivity });
+
+    it('speech over the agent holds the answer; plain VAD events while speaking do not', () => {
+      expect(transition('speaking', { type: 'barge-in' }, { micHeld: true })).toEqual({
+        state: 'user-speaking',
+        effects: effects('hold-reply'),
+      });
+      expect(transition('thinking', { type: 'barge-in' }, { micHeld: true })).toEqual({
+        state: 'user-speaking',
+        effects: effects('hold-reply'),
+      });
+      // Echo of our own voice may reach the VAD: only the gated barge-in counts.
+      expect(transition('speaking', { type: 'speech-start' }, { micHeld: true })).toEqual({ state: 'speaking', effects: [] });
+      // interruptions="off", or no microphone (say() in text mode): nothing to interrupt with.
+      expect(transition('speaking', { type: 'barge-in' }, { micHeld: true, interruptions: false }).state).toBe('speaking');
+      expect(transition('speaking', { type: 'barge-in' }, { micHeld: false }).state).toBe('speaking');
+      expect(transition('listening', { type: 'barge-in' }).state).toBe('listening');
+    });
+
+    it('words in the visitor\'s turn drop the held answer', () => {
+      expect(transition('user-speaking', { type: 'words-heard' }, held('speaking'))).toEqual({
+        state: 'user-speaking',
+        effects: effects('drop-reply'),
+      });
+      expect(transition('transcribing', { type: 'words-heard' }, held('thinking'))).toEqual({
+        state: 'transcribing',
+        effects: effects('drop-reply'),
+      });
+      // Without a held answer, words change nothing.
+      expect(transition('transcribing', { type: 'words-heard' })).toEqual({ state: 'transcribing', effects: [] });
+      // Without a recognizer the confirmed speech itself is the interruption.
+      expect(transition('user-speaking', { type: 'speech-end', transcribe: false }, held('speaking'))).toEqual({
+        state: 'listening',
+        effects: effects('deliver-turn', 'drop-reply'),
+      });
+    });
+
+    it('a turn with no words (a cough, a misfire) resumes the answer where it was', () => {
+      expect(transition('user-speaking', { type: 'misfire' }, held('speaking'))).toEqual({
+        state: 'speaking',
+        effects: effects('resume-reply'),
+      });
+      expect(transition('transcribing', { type: 'transcribed' }, held('thinking'))).toEqual({
+        state: 'thinking',
+        effects: effects('resume-reply'),
+      });
+      // The answer ended while held (it failed, or was empty): listening again.
+      expect(transition('transcribing', { type: 'transcribed' }, held('none'))).toEqual({
+        state: 'listening',
+        effects: effects('resume-reply'),
+      });
+      // The turn goes on to the recognizer with the answer still held.
+      expect(transition('user-speaking', { type: 'speech-end', transcribe: true }, held('speaking'))).toEqual({
+        state: 'transcribing',
+        effects: effects('deliver-turn'),
+      });
+    });
+
+    it('a full interruption: speaking → held → words → the new turn is answered', () => {
+      const steps: [TurnInput, boolean, 'speaking' | 'thinking' | 'none'][] = [
+        [{ type: 'barge-in' }, false, 'speaking'],
+        [{ type: 'speech-start' }, true, 'speaking'],
+        [{ type: 'speech-end', transcribe: true }, true, 'speaking'],
+        [{ type: 'words-heard' }, true, 'speaking'],
+        [{ type: 'transcribed' }, false, 'none'],
+        [{ type: 'reply-start' }, false, 'thinking'],
+      ];
+      let state: AgentState = 'speaking';
+      const seen: string[] = [];
+      for (const [input, replyHeld, replyActivity] of steps) {
+        const result = transition(state, input, { micHeld: true, replyHeld, replyActivity });
+        state = result.state;
+        seen.push(`${state}${result.effects.map((e) => `+${e.type}`).join('')}`);
+      }
+      expect(seen).toEqual([
+        'user-speaking+hold-reply',
+        'user-speaking',
+        'transcribing+deliver-turn',
+        'transcribing+drop-reply',
+        'listening',
+        'thinking',
+      ]);
+    });
   });
 });

@@ -49,6 +49,13 @@ export type TurnInput =
   /** The VAD confirmed that the visitor is speaking. */
   | { readonly type: 'speech-start' }
   /**
+   * The visitor is talking over the agent's answer: sustained speech that the echo gate
+   * did not put down to the agent's own voice. Sent only while `interruptions` are on.
+   */
+  | { readonly type: 'barge-in' }
+  /** A transcript (partial or final) of the turn spoken over a held answer has words. */
+  | { readonly type: 'words-heard' }
+  /**
    * The VAD closed the visitor's turn (its audio travels beside this input). `transcribe`:
    * a speech recognizer will turn it into text (state `transcribing` until `transcribed`).
    */
@@ -76,8 +83,18 @@ export type TurnEffect =
   | { readonly type: 'end-manual-turn' }
   /** Hand the finished turn's audio on (to `voice-speech-end` listeners and the recognizer). */
   | { readonly type: 'deliver-turn' }
-  /** Abandon the answer under way (the visitor started a new turn while it was prepared). */
-  | { readonly type: 'cancel-reply' };
+  /**
+   * Pause the answer (its audio fades out and waits; the responder keeps going): the
+   * visitor may be interrupting, or may only have coughed.
+   */
+  | { readonly type: 'hold-reply' }
+  /** The held answer goes on where it paused: the visitor's turn had no words. */
+  | { readonly type: 'resume-reply' }
+  /**
+   * Abandon the answer: stop its audio, abort its responder, record only what was heard
+   * (`interrupted: true`). The visitor's new turn takes over.
+   */
+  | { readonly type: 'drop-reply' };
 
 /**
  * Facts the machine cannot read from the state alone. `speaking` is entered both with the
@@ -87,6 +104,16 @@ export type TurnEffect =
 export interface TurnContext {
   /** The microphone is held: `acquire-audio` ran and `release-audio` has not run since. */
   readonly micHeld: boolean;
+  /** Speech over the agent's answer interrupts it (the `interruptions` attribute). Default true. */
+  readonly interruptions?: boolean;
+  /** An answer is held (`hold-reply` ran; no `resume-reply` / `drop-reply` since). Default false. */
+  readonly replyHeld?: boolean;
+  /**
+   * What the (held) answer is doing: its audio is playing or queued (`speaking`), its
+   * responder is still working with nothing queued (`thinking`), or it is over (`none`).
+   * Decides where a resumed answer goes. Default `none`.
+   */
+  readonly replyActivity?: 'speaking' | 'thinking' | 'none';
 }
 
 export interface TransitionResult {
@@ -121,6 +148,10 @@ export function transition(
 ): TransitionResult {
   if (state === 'speaking') return whileSpeaking(input, context);
   if (state === 'thinking') return whileThinking(input, context);
+  if (context.replyHeld) {
+    const held = whileHeld(state, input, context);
+    if (held) return held;
+  }
   switch (input.type) {
     case 'start':
       if (state !== 'idle' && state !== 'error') return stay(state);
@@ -156,6 +187,8 @@ export function transition(
       return state === 'transcribing' ? go('listening') : stay(state);
 
     case 'misfire':
+    case 'barge-in':
+    case 'words-heard':
       return stay(state);
 
     case 'speak-start':
@@ -185,7 +218,8 @@ export function transition(
  * the microphone (a spoken or a typed turn). If the visitor starts talking again before
  * any of the answer is heard, their new turn wins and the answer is dropped.
  */
-function whileThinking(input: TurnInput, { micHeld }: TurnContext): TransitionResult {
+function whileThinking(input: TurnInput, context: TurnContext): TransitionResult {
+  const { micHeld } = context;
   switch (input.type) {
     case 'speak-start':
       return go('speaking');
@@ -196,7 +230,8 @@ function whileThinking(input: TurnInput, { micHeld }: TurnContext): TransitionRe
     case 'audio-lost':
       return micHeld ? go('error', { type: 'release-audio' }) : stay('thinking');
     case 'speech-start':
-      return micHeld ? go('user-speaking', { type: 'cancel-reply' }) : stay('thinking');
+    case 'barge-in':
+      return interrupting(micHeld, context) ? go('user-speaking', { type: 'hold-reply' }) : stay('thinking');
     case 'start':
     case 'audio-ready':
     case 'audio-failed':
@@ -205,6 +240,7 @@ function whileThinking(input: TurnInput, { micHeld }: TurnContext): TransitionRe
     case 'speech-end':
     case 'transcribed':
     case 'misfire':
+    case 'words-heard':
     case 'speak-end':
     case 'reply-start':
       return stay('thinking');
@@ -214,13 +250,20 @@ function whileThinking(input: TurnInput, { micHeld }: TurnContext): TransitionRe
 }
 
 /**
- * The agent is talking. With the microphone held, listening resumes when it stops; the
- * VAD keeps running underneath but its events are ignored (no barge-in yet: echo of our
- * own voice must not end the reply).
+ * The agent is talking. With the microphone held, listening resumes when it stops. The
+ * VAD keeps running underneath; only `barge-in` (sustained speech that the echo gate let
+ * through) takes the turn back: the answer is held until the visitor's words decide.
+ * Plain VAD events are ignored here, since they may be the agent's own voice.
  */
-function whileSpeaking(input: TurnInput, { micHeld }: TurnContext): TransitionResult {
+function whileSpeaking(input: TurnInput, context: TurnContext): TransitionResult {
+  const { micHeld } = context;
   switch (input.type) {
+    case 'barge-in':
+      return interrupting(micHeld, context) ? go('user-speaking', { type: 'hold-reply' }) : stay('speaking');
     case 'speak-end':
+      // Played all it had, but the answer is still coming (the LLM is slower than speech):
+      // back to thinking, not to listening, so the state does not flicker between clauses.
+      if (context.replyActivity === 'thinking') return go('thinking');
       return go(micHeld ? 'listening' : 'idle');
     case 'stop':
       return micHeld ? go('idle', { type: 'release-audio' }) : go('idle');
@@ -235,12 +278,46 @@ function whileSpeaking(input: TurnInput, { micHeld }: TurnContext): TransitionRe
     case 'speech-end':
     case 'transcribed':
     case 'misfire':
+    case 'words-heard':
     case 'speak-start':
     case 'reply-start':
     case 'reply-end':
       return stay('speaking');
     default:
       return assertNever(input);
+  }
+}
+
+/** Speech may interrupt the answer: the mic is ours and `interruptions` are on. */
+function interrupting(micHeld: boolean, context: TurnContext): boolean {
+  return micHeld && context.interruptions !== false;
+}
+
+/**
+ * An answer is held while the visitor talks over it (`user-speaking`, then `transcribing`).
+ * Words in the visitor's turn drop it; a turn that ends with none (a cough, a misfire)
+ * resumes it. Returns null for inputs handled as usual.
+ */
+function whileHeld(state: AgentState, input: TurnInput, context: TurnContext): TransitionResult | null {
+  const resume = (): TransitionResult => {
+    const activity = context.replyActivity ?? 'none';
+    return go(activity === 'none' ? 'listening' : activity, { type: 'resume-reply' });
+  };
+  switch (input.type) {
+    case 'words-heard':
+      return go(state, { type: 'drop-reply' });
+    case 'misfire':
+      return state === 'user-speaking' ? resume() : null;
+    case 'transcribed':
+      return state === 'transcribing' ? resume() : null;
+    case 'speech-end':
+      // Without a recognizer there are no words to wait for: confirmed speech is the interruption.
+      if (state !== 'user-speaking' || input.transcribe) return null;
+      return go('listening', { type: 'deliver-turn' }, { type: 'drop-reply' });
+    case 'audio-lost':
+      return go('error', { type: 'release-audio' }, { type: 'drop-reply' });
+    default:
+      return null;
   }
 }
 

@@ -26,6 +26,28 @@ export type VoiceDebugDetail =
       readonly loadMs: number;
     }
   | {
+      /**
+       * Speech over the agent's answer and what became of it: `echo` (the echo gate put it
+       * down to the agent's own voice), `hold` (the answer paused), `resume` (the turn had
+       * no words) or `drop` (the answer was abandoned for the visitor's turn).
+       */
+      readonly kind: 'barge-in';
+      readonly outcome: 'echo' | 'hold' | 'resume' | 'drop';
+      /** Wall-clock time of the decision. */
+      readonly decidedAt: number;
+      /** echo / hold: wall-clock time of the speech's onset (its first speech frame). */
+      readonly onsetAt?: number;
+      /**
+       * echo / hold: the microphone level of the speech, the loudest output of the echo tail
+       * before it, and the echo the gate expected from that.
+       */
+      readonly micRms?: number;
+      readonly outputRms?: number;
+      readonly expectedEchoRms?: number;
+      /** echo: a transcript found to be the agent's own words (the gate's second line). */
+      readonly transcript?: string;
+    }
+  | {
       /** One synthesized clause of a spoken reply: its text, costs and place in the output. */
       readonly kind: 'tts-chunk';
       readonly chunk: TtsChunkRecord;

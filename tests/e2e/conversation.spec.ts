@@ -7,7 +7,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { startAgent } from './support/agent.ts';
 import { AUDIO_TAP_SCRIPT, readCapturedAudio } from './support/audio-tap.ts';
 import { ORIGIN, agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
-import { LlmServer } from './support/llm-server.ts';
+import { useLlmServer } from './support/llm-server.ts';
 import { openSpeakingPage, responseEnds } from './support/speech.ts';
 import { transcribe } from './support/transcribe.ts';
 import { paddedFixture } from './support/wav.ts';
@@ -15,14 +15,7 @@ import { wordErrorRate } from './support/wer.ts';
 
 test.describe.configure({ timeout: 180_000 });
 
-let server: LlmServer;
-test.beforeEach(async () => {
-  server = new LlmServer();
-  await server.start();
-});
-test.afterEach(async () => {
-  await server.close();
-});
+const llm = useLlmServer(test.beforeEach, test.afterEach);
 
 /** The visitor lets the page reach a server on this machine (Chromium asks; see README "Answering"). */
 const LOCAL_NETWORK = ['local-network-access'];
@@ -38,11 +31,11 @@ async function states(page: Page): Promise<string[]> {
 }
 
 test('a spoken question is answered out loud: the reply streams from the LLM into speech and transcribes back', async () => {
-  server.script({ text: REPLY, tokenDelayMs: 30 });
+  llm().script({ text: REPLY, tokenDelayMs: 30 });
   const { path } = paddedFixture('english-other/en_goforward.wav', 1, 8);
   const opened = await openAgentPage({
     micWav: path,
-    body: agentMarkup(`llm-url="${server.url}" system-prompt="Answer briefly."`),
+    body: agentMarkup(`llm-url="${llm().url}" system-prompt="Answer briefly."`),
     initScripts: [AUDIO_TAP_SCRIPT],
     permissions: LOCAL_NETWORK,
   });
@@ -53,7 +46,7 @@ test('a spoken question is answered out loud: the reply streams from the LLM int
     await expect.poll(() => responseEnds(page), { timeout: 90_000, intervals: [500] }).toHaveLength(1);
 
     // The LLM got the visitor's words, after the system prompt.
-    const [request] = server.requests;
+    const [request] = llm().requests;
     const messages = request!.body!.messages ?? [];
     expect(messages[0]).toEqual({ role: 'system', content: 'Answer briefly.' });
     expect(wordErrorRate('go forward ten meters', messages.at(-1)!.content).wer).toBeLessThan(0.5);
@@ -90,8 +83,8 @@ for (const fault of [
   { name: 'a cut stream', script: { text: REPLY, fault: { kind: 'end-early', afterTokens: 3 } }, code: 'llm-cut-off' },
 ] as const) {
   test(`an LLM failure (${fault.name}) gives ${fault.code}, an apology, a marked turn — and the next turn works`, async () => {
-    server.script(fault.script, { text: 'Second answer, all good.' });
-    const opened = await openSpeakingPage({ attributes: `llm-url="${server.url}"`, permissions: LOCAL_NETWORK });
+    llm().script(fault.script, { text: 'Second answer, all good.' });
+    const opened = await openSpeakingPage({ attributes: `llm-url="${llm().url}"`, permissions: LOCAL_NETWORK });
     try {
       const { page } = opened;
       await page.evaluate(() => document.querySelector('voice-agent')!.send('first question'));
@@ -109,7 +102,7 @@ for (const fault of [
       const entries = await history(page);
       expect(entries[0]).toMatchObject({ role: 'user', content: 'first question', failed: { code: fault.code } });
       expect(entries.at(-1)).toMatchObject({ role: 'assistant', content: 'Second answer, all good.' });
-      const second = (server.requests.at(-1)!.body!.messages ?? []).map((m) => m.content);
+      const second = (llm().requests.at(-1)!.body!.messages ?? []).map((m) => m.content);
       expect(second).toEqual(['second question']);
     } finally {
       await opened.close();
@@ -119,7 +112,7 @@ for (const fault of [
 
 test('voice-turn + respondWith answers from page code: spoken, recorded, and no LLM request', async () => {
   const opened = await openSpeakingPage({
-    attributes: `llm-url="${server.url}"`,
+    attributes: `llm-url="${llm().url}"`,
     // Granted, so that "no request" cannot come from the browser blocking it.
     permissions: LOCAL_NETWORK,
     initScripts: [
@@ -134,7 +127,7 @@ test('voice-turn + respondWith answers from page code: spoken, recorded, and no 
     await page.evaluate(() => document.querySelector('voice-agent')!.send('what is the answer?'));
     const text = 'From the page: the answer is forty two.';
     await expect.poll(() => responseEnds(page), { timeout: 60_000 }).toEqual([{ text, heardText: text, interrupted: false }]);
-    expect(server.requests).toHaveLength(0);
+    expect(llm().requests).toHaveLength(0);
     expect((await history(page)).map((e) => e.content)).toEqual(['what is the answer?', text]);
   } finally {
     await opened.close();

@@ -444,3 +444,26 @@ function sleep(ms: number, res: ServerResponse): Promise<void> {
     res.on('close', done);
   });
 }
+
+type Hook = (fn: () => Promise<void>) => void;
+
+/**
+ * A fresh server for every test, started and closed by the runner's own hooks (Playwright's
+ * `test.beforeEach`/`test.afterEach` or Vitest's `beforeEach`/`afterEach`, passed in so
+ * this file depends on neither). Returns the current test's server.
+ */
+export function useLlmServer(beforeEach: Hook, afterEach: Hook): () => LlmServer {
+  let server: LlmServer | null = null;
+  beforeEach(async () => {
+    server = new LlmServer();
+    await server.start();
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = null;
+  });
+  return () => {
+    if (!server) throw new Error('useLlmServer: no test is running');
+    return server;
+  };
+}

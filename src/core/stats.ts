@@ -1,4 +1,4 @@
-/** Order statistics for the benchmarks (linear interpolation between ranks). */
+/** Order statistics (linear interpolation between ranks): benchmarks, worker timing, the echo gate. */
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);

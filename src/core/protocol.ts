@@ -141,19 +141,23 @@ export interface VadWorkerApi {
 
 // ── ASR worker ──────────────────────────────────────────────────────────────────────
 
-/** What the ASR worker needs to load a Whisper model. */
-export interface AsrLoadConfig {
-  /** Model id in the Hugging Face layout (`Xenova/whisper-tiny.en`). */
-  readonly model: string;
-  readonly device: 'webgpu' | 'wasm';
-  /** A dtype or a per-file map (`{ encoder_model: 'fp32', decoder_model_merged: 'q4' }`). */
-  readonly dtype: string | Readonly<Record<string, string>>;
+/** Where a transformers.js worker gets its files and how it runs them (ASR, local LLM). */
+export interface ModelRuntimeConfig {
   /** `${modelBaseUrl}/${model}/${file}`; undefined: the public hub. */
   readonly modelBaseUrl?: string;
   /** onnxruntime-web's wasm runtime, served from our own origin (never a CDN). */
   readonly ortWasm: { readonly mjs: string; readonly wasm: string };
   /** wasm threads (needs cross-origin isolation). */
   readonly threads: number;
+}
+
+/** What the ASR worker needs to load a Whisper model. */
+export interface AsrLoadConfig extends ModelRuntimeConfig {
+  /** Model id in the Hugging Face layout (`Xenova/whisper-tiny.en`). */
+  readonly model: string;
+  readonly device: 'webgpu' | 'wasm';
+  /** A dtype or a per-file map (`{ encoder_model: 'fp32', decoder_model_merged: 'q4' }`). */
+  readonly dtype: string | Readonly<Record<string, string>>;
 }
 
 export interface AsrRequest {

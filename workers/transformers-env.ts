@@ -156,7 +156,7 @@ export class PipelineSlot<Pipe extends { dispose(): Promise<unknown> }, Config e
    * @param warmUp a first call, so kernel compilation and allocation stay out of a turn
    */
   constructor(
-    private readonly task: 'automatic-speech-recognition',
+    private readonly task: 'automatic-speech-recognition' | 'text-generation',
     private readonly describe: (config: Config) => string,
     private readonly warmUp: (pipe: Pipe) => Promise<unknown>,
   ) {}

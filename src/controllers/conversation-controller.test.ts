@@ -113,4 +113,35 @@ describe('ConversationController', () => {
     expect(log.filter((line) => line === 'reply-end')).toHaveLength(1);
     expect(entries.at(-1)).toMatchObject({ role: 'assistant', content: 'Second.' });
   });
+  it('precedence: page respondWith > llm-url > local-llm > dictation', async () => {
+    server.script({ text: 'From the server.' }, { text: 'From the server.' });
+    const local = {
+      calls: 0,
+      async *respond() {
+        local.calls++;
+        yield 'From the device.';
+      },
+    };
+    const page = loop((event) => {
+      if (event.detail.text === 'page') event.respondWith('From the page.');
+    });
+    page.controller.settings = { llmUrl: server.url, localResponder: local };
+    await page.controller.runTurn('page', 'text');
+    await page.controller.runTurn('server', 'text');
+    page.controller.settings = { localResponder: local };
+    await page.controller.runTurn('device', 'text');
+    page.controller.settings = {};
+    await page.controller.runTurn('dictation', 'text');
+    expect(page.controller.history.map((e) => e.content)).toEqual([
+      'page',
+      'From the page.',
+      'server',
+      'From the server.',
+      'device',
+      'From the device.',
+      'dictation',
+    ]);
+    expect(local.calls).toBe(1);
+    expect(server.requests).toHaveLength(1);
+  });
 });

@@ -2,12 +2,14 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, query, state as reactiveState } from 'lit/decorators.js';
 import { AsrController, type AsrCapabilities, type TranscriptUpdate } from './controllers/asr-controller.ts';
 import { ConversationController } from './controllers/conversation-controller.ts';
+import { LocalLlmController } from './controllers/local-llm-controller.ts';
 import type { ConversationEntry } from './core/conversation.ts';
 import { MicController, MicOpenCancelled } from './controllers/mic-controller.ts';
 import { SpeechController } from './controllers/speech-controller.ts';
 import { VadController } from './controllers/vad-controller.ts';
 import { ASR_DEVICE_PREFERENCES, ASR_TASKS, parseDtype, type AsrDevicePreference, type AsrTask } from './core/asr-plan.ts';
 import { VoiceAgentError, type VoiceErrorDetail } from './core/errors.ts';
+import { LLM_DEVICE_PREFERENCES, LOCAL_LLM_MAX_TOKENS, type LlmDevicePreference } from './core/llm-plan.ts';
 import { rmsToDbfs } from './core/level-meter.ts';
 import {
   VOICE_AGENT_MODES,
@@ -212,6 +214,22 @@ export class VoiceAgent extends LitElement {
   @property({ attribute: false }) llmToken: (() => string | null | undefined | Promise<string | null | undefined>) | undefined;
 
   /**
+   * A chat model run on the visitor's device (transformers.js `text-generation` layout, from
+   * `model-base-url`), e.g. `HuggingFaceTB/SmolLM2-360M-Instruct`. Answers when no page code
+   * does and no `llm-url` is set. Loaded on first use or by `preload()`.
+   */
+  @property({ attribute: 'local-llm' }) localLlm: string | undefined;
+
+  /** Where `local-llm` runs: `auto` (WebGPU when an adapter is there, else WASM), `webgpu` or `wasm`. */
+  @property({ attribute: 'local-llm-device' }) localLlmDevice: LlmDevicePreference = 'auto';
+
+  /** `local-llm` weights' dtype (`q4f16`, `q4`, `q8`, …). Unset: q4f16 / q4 on WebGPU, q8 on WASM. */
+  @property({ attribute: 'local-llm-dtype' }) localLlmDtype: string | undefined;
+
+  /** The longest `local-llm` reply, in new tokens: 1–4096, default 256. */
+  @property({ attribute: 'local-llm-max-tokens', converter: rawAttribute }) localLlmMaxTokens: number | undefined;
+
+  /**
    * The conversation so far, oldest first: `{ turnId, role, content, heard?, interrupted?, failed? }`.
    * An interrupted answer holds only what was heard; a failed turn is marked and is not
    * sent to the LLM again.
@@ -347,6 +365,14 @@ export class VoiceAgent extends LitElement {
     },
   });
 
+  private readonly localLlmController = new LocalLlmController(this, {
+    onProgress: (progress) => this.handleProgress('llm', progress),
+    onError: (error) => this.reportError(error),
+    onDebug: (detail) => {
+      if (this.debug) this.dispatchEvent(new VoiceDebugEvent(detail));
+    },
+  });
+
   private readonly speech = new SpeechController(this, {
     onSpeakingChange: (speaking) => {
       if (speaking) this.reportMetrics(wallClockMs());
@@ -369,14 +395,17 @@ export class VoiceAgent extends LitElement {
 
   /**
    * Downloads and warms the models so the first click is fast (in `text` mode only the
-   * voice). Progress arrives as `voice-model-progress`. Safe to call more than once.
+   * voice), and the `local-llm` model when one is set. Progress arrives as
+   * `voice-model-progress`. Safe to call more than once.
    */
   async preload(): Promise<void> {
     const voice = this.speech.preload(); // reports its own failure
     voice.catch(() => {});
     try {
-      // Text mode never listens: only the voice is worth loading.
-      if (this.resolvedMode !== 'text') await Promise.all([this.vad.load(), this.asr.load()]);
+      // Text mode never listens: only the voice (and the local LLM) are worth loading.
+      const loads: Promise<unknown>[] = this.resolvedMode !== 'text' ? [this.vad.load(), this.asr.load()] : [];
+      if (this.localLlmController.enabled) loads.push(this.localLlmController.load());
+      await Promise.all(loads);
     } catch (error) {
       const voiceError = VoiceAgentError.from(error, 'model-load-failed');
       this.reportError(voiceError);
@@ -398,7 +427,8 @@ export class VoiceAgent extends LitElement {
 
   /**
    * Stops listening and speaking, and releases the microphone, the audio graph and the
-   * model workers.
+   * model workers — except the `local-llm` model, which stays loaded (it is the slowest to
+   * load) until the element is removed or `local-llm` is cleared.
    */
   async stop(): Promise<void> {
     // The speech layer first: it reports what was heard, which the history keeps.
@@ -500,7 +530,8 @@ export class VoiceAgent extends LitElement {
       });
     }
     this.updateSpeechSettings(changed);
-    const loopKeys = ['llmUrl', 'llmModel', 'systemPrompt', 'llmHeaders', 'llmToken'] as const;
+    this.configureLocalLlm(changed);
+    const loopKeys = ['llmUrl', 'llmModel', 'systemPrompt', 'llmHeaders', 'llmToken', 'localLlm'] as const;
     if (loopKeys.some((key) => changed.has(key))) {
       this.loop.settings = {
         llmUrl: validateBaseUrl('llm-url', this.llmUrl, document.baseURI, this.warn),
@@ -508,8 +539,27 @@ export class VoiceAgent extends LitElement {
         systemPrompt: this.systemPrompt?.trim() || undefined,
         headers: this.llmHeaders,
         getToken: this.llmToken,
+        localResponder: this.localLlmController.enabled ? this.localLlmController.responder : undefined,
       };
     }
+  }
+
+  private configureLocalLlm(changed: PropertyValues<this>): void {
+    const keys = ['localLlm', 'localLlmDevice', 'localLlmDtype', 'localLlmMaxTokens', 'modelBaseUrl'] as const;
+    if (!keys.some((key) => changed.has(key))) return;
+    const model = this.localLlm?.trim();
+    const dtype = this.localLlmDtype?.trim();
+    this.localLlmController.configure(
+      model
+        ? {
+            model,
+            device: validateEnum('local-llm-device', this.localLlmDevice, LLM_DEVICE_PREFERENCES, 'auto', this.warn),
+            dtype: dtype || undefined,
+            maxNewTokens: validateNumber(LOCAL_LLM_MAX_TOKENS, this.localLlmMaxTokens, this.warn),
+            modelBaseUrl: this.resolvedModelBaseUrl,
+          }
+        : null,
+    );
   }
 
   /** `language`, else the nearest `lang` (primary subtag), else `auto`. */

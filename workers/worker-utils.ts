@@ -13,6 +13,27 @@ export function namedError(code: string, message: string): Error {
   return error;
 }
 
+/**
+ * Runs tasks strictly one after another, in call order (a failed task does not block the
+ * next). Model calls never interleave: transformers.js shares one inference chain, and
+ * interleaved generate() loops would only slow both.
+ */
+export class SerialQueue {
+  /** The tail of the chain: each task starts when the previous one has settled. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(task, task);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Settles when every task queued so far has settled. */
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
 /** The last path segment of a URL, for progress reports and messages. */
 export function fileNameOf(url: string): string {
   try {

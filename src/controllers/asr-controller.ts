@@ -1,7 +1,5 @@
 import * as Comlink from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import ortAsyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
-import ortAsyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import {
   planAsr,
   wasmFallbackPlan,
@@ -16,7 +14,8 @@ import type { AsrResult, AsrWorkerApi, FileProgress } from '../core/protocol.ts'
 import { acceptTranscript, rmsOf, stripAnnotations } from '../core/transcript-filter.ts';
 import { TranscriptPlanner, type PlannerOutput, type TranscriptJob } from '../core/transcript-planner.ts';
 import type { VoiceDebugDetail } from '../events/debug.ts';
-import { WorkerHandle, absoluteUrl } from './worker-handle.ts';
+import { modelRuntime } from './model-runtime.ts';
+import { WorkerHandle } from './worker-handle.ts';
 
 export interface AsrSettings extends AsrPreferences {
   /** False with `asr-model="none"`: no recognizer at all. */
@@ -331,11 +330,9 @@ export class AsrController implements ReactiveController {
         model: plan.model,
         device: plan.device,
         dtype: plan.dtype,
-        modelBaseUrl: this.settings?.modelBaseUrl,
-        ortWasm: { mjs: absoluteUrl(ortAsyncifyMjsUrl), wasm: absoluteUrl(ortAsyncifyWasmUrl) },
-        // Threads need cross-origin isolation. Whisper's fixed 30 s encoder pass dominates
-        // every call, so it gets all cores (up to 4): the VAD needs < 1 ms per 32 ms frame.
-        threads: crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1,
+        // Whisper's fixed 30 s encoder pass dominates every call, so it gets all cores (up
+        // to 4): the VAD needs < 1 ms per 32 ms frame.
+        ...modelRuntime(this.settings?.modelBaseUrl, 4),
       },
       Comlink.proxy((progress: FileProgress) => this.callbacks.onProgress(progress)),
     );

@@ -130,4 +130,36 @@ describe('ConversationController', () => {
     ]);
     expect(controller.history.filter((e) => e.role === 'assistant').map((e) => e.content)).toEqual([heard, 'Sure.']);
   });
+
+  it('precedence: page respondWith > llm-url > local-llm > dictation', async () => {
+    llm().script({ text: 'From the server.' }, { text: 'From the server.' });
+    const local = {
+      calls: 0,
+      async *respond() {
+        local.calls++;
+        yield 'From the device.';
+      },
+    };
+    const page = loop((event) => {
+      if (event.detail.text === 'page') event.respondWith('From the page.');
+    });
+    page.controller.settings = { llmUrl: llm().url, localResponder: local };
+    await page.controller.runTurn('page', 'text');
+    await page.controller.runTurn('server', 'text');
+    page.controller.settings = { localResponder: local };
+    await page.controller.runTurn('device', 'text');
+    page.controller.settings = {};
+    await page.controller.runTurn('dictation', 'text');
+    expect(page.controller.history.map((e) => e.content)).toEqual([
+      'page',
+      'From the page.',
+      'server',
+      'From the server.',
+      'device',
+      'From the device.',
+      'dictation',
+    ]);
+    expect(local.calls).toBe(1);
+    expect(llm().requests).toHaveLength(1);
+  });
 });

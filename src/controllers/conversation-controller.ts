@@ -20,6 +20,8 @@ export interface ResponderSettings {
   readonly headers?: Readonly<Record<string, string>>;
   /** Called before every request; a non-empty result is sent as `Authorization: Bearer …`. */
   readonly getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** The on-device model (`local-llm`), used when there is no `llm-url`. */
+  readonly localResponder?: Responder;
 }
 
 export interface ConversationCallbacks {
@@ -48,8 +50,9 @@ export const APOLOGY = 'Sorry, I could not answer that just now.';
  * streaming into speech clause by clause.
  *
  * A turn goes: `voice-turn` (page code may `respondWith`), else the LLM (`llm-url`), else
- * nothing (dictation). Deltas go through the streaming clause splitter; each clause is
- * spoken as soon as it is complete, so the first words play while the rest is generated.
+ * the on-device LLM (`local-llm`), else nothing (dictation). Deltas go through the
+ * streaming clause splitter; each clause is spoken as soon as it is complete, so the
+ * first words play while the rest is generated.
  * What was heard is recorded in `history` (`interrupted: true` with the heard part when it
  * was cut short; `failed` turns are marked and left out of later requests).
  */
@@ -180,7 +183,7 @@ export class ConversationController implements ReactiveController {
 
   private llmResponder(): Responder | null {
     const { llmUrl, llmModel, headers, getToken } = this.settings;
-    if (!llmUrl) return null;
+    if (!llmUrl) return this.settings.localResponder ?? null;
     try {
       return new OpenAIResponder({ url: llmUrl, model: llmModel, headers, getToken: getToken && (() => getToken()) });
     } catch (error) {

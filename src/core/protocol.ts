@@ -5,6 +5,7 @@
  * MessagePort will deliver whatever anyone posts to it.
  */
 import type { TurnDetectionOptions } from './options.ts';
+import type { ChatMessage } from './responder.ts';
 import type { SegmenterEvent } from './speech-segmenter.ts';
 
 /** Whisper and Silero both want 16 kHz mono. */
@@ -149,19 +150,23 @@ export interface VadWorkerApi {
 
 // ── ASR worker ──────────────────────────────────────────────────────────────────────
 
-/** What the ASR worker needs to load a Whisper model. */
-export interface AsrLoadConfig {
-  /** Model id in the Hugging Face layout (`Xenova/whisper-tiny.en`). */
-  readonly model: string;
-  readonly device: 'webgpu' | 'wasm';
-  /** A dtype or a per-file map (`{ encoder_model: 'fp32', decoder_model_merged: 'q4' }`). */
-  readonly dtype: string | Readonly<Record<string, string>>;
+/** Where a transformers.js worker gets its files and how it runs them (ASR, local LLM). */
+export interface ModelRuntimeConfig {
   /** `${modelBaseUrl}/${model}/${file}`; undefined: the public hub. */
   readonly modelBaseUrl?: string;
   /** onnxruntime-web's wasm runtime, served from our own origin (never a CDN). */
   readonly ortWasm: { readonly mjs: string; readonly wasm: string };
   /** wasm threads (needs cross-origin isolation). */
   readonly threads: number;
+}
+
+/** What the ASR worker needs to load a Whisper model. */
+export interface AsrLoadConfig extends ModelRuntimeConfig {
+  /** Model id in the Hugging Face layout (`Xenova/whisper-tiny.en`). */
+  readonly model: string;
+  readonly device: 'webgpu' | 'wasm';
+  /** A dtype or a per-file map (`{ encoder_model: 'fp32', decoder_model_merged: 'q4' }`). */
+  readonly dtype: string | Readonly<Record<string, string>>;
 }
 
 export interface AsrRequest {
@@ -185,6 +190,56 @@ export interface AsrWorkerApi {
   load(config: AsrLoadConfig, onProgress: (progress: FileProgress) => void): Promise<void>;
   /** Transcribes one stretch of speech. Calls are answered in order, one at a time. */
   transcribe(request: AsrRequest): Promise<AsrResult>;
+  /** Releases the model's sessions. */
+  dispose(): Promise<void>;
+}
+
+// ── local LLM worker ────────────────────────────────────────────────────────────────
+
+/** What the LLM worker needs to load a `text-generation` model. */
+export interface LlmLoadConfig extends ModelRuntimeConfig {
+  /** Model id in the Hugging Face layout (`HuggingFaceTB/SmolLM2-360M-Instruct`). */
+  readonly model: string;
+  readonly device: 'webgpu' | 'wasm';
+  /** transformers.js dtype (`q4f16`, `q4`, `q8`, `fp32`, …). */
+  readonly dtype: string;
+}
+
+/** One reply to generate. */
+export interface LlmGenerateRequest {
+  /** Names this generation for `stop(id)` (unique per worker). */
+  readonly id: number;
+  /** The chat so far (system first, ending with the visitor's message); the chat template is applied in the worker. */
+  readonly messages: readonly ChatMessage[];
+  readonly maxNewTokens: number;
+}
+
+/** How a generation ended, and what it cost. */
+export interface LlmGenerateResult {
+  /** The exact prompt the model saw (chat template applied, generation prompt added). */
+  readonly prompt: string;
+  readonly promptTokens: number;
+  /** Messages left out (oldest first) so the prompt and reply fit the model's context. */
+  readonly droppedMessages: number;
+  /** New tokens generated. */
+  readonly tokens: number;
+  /** `eos`: the model finished; `max-tokens`: cut at `maxNewTokens`; `stopped`: `stop(id)` (or never started). */
+  readonly stoppedBy: 'eos' | 'max-tokens' | 'stopped';
+  /** Time in `generate`, ms, and wall-clock time when it ended (comparable across threads). */
+  readonly generateMs: number;
+  readonly finishedAt: number;
+}
+
+export interface LlmWorkerApi {
+  /** Downloads (or reads from Cache Storage) and warms the model. Once per worker. */
+  load(config: LlmLoadConfig, onProgress: (progress: FileProgress) => void): Promise<void>;
+  /**
+   * Generates one reply, streaming text to `onText` as whole words form. Generations run
+   * one at a time, in call order.
+   */
+  generate(request: LlmGenerateRequest, onText: (text: string) => void): Promise<LlmGenerateResult>;
+  /** Stops generation `id` after its current token (or drops it if it has not started). */
+  stop(id: number): Promise<void>;
   /** Releases the model's sessions. */
   dispose(): Promise<void>;
 }

@@ -1,4 +1,5 @@
-import type { TtsChunkRecord, VadFrameRecord } from '../core/protocol.ts';
+import type { TextArrival } from '../core/local-llm-responder.ts';
+import type { LlmGenerateResult, TtsChunkRecord, VadFrameRecord } from '../core/protocol.ts';
 
 export type VoiceDebugDetail =
   | {
@@ -47,6 +48,26 @@ export type VoiceDebugDetail =
       /** echo: a transcript found to be the agent's own words (the gate's second line). */
       readonly transcript?: string;
     }
+  | {
+      /** The local LLM (`local-llm`) is loaded and warm: where it runs and why. */
+      readonly kind: 'llm-ready';
+      readonly model: string;
+      readonly device: 'webgpu' | 'wasm';
+      readonly dtype: string;
+      readonly reason: string;
+      readonly loadMs: number;
+    }
+  | (LlmGenerateResult &
+      TextArrival & {
+        /**
+         * One local LLM reply ended: the exact prompt (chat template applied), tokens
+         * generated and why it stopped, and how many text pieces reached the page and when
+         * the first did (wall clock, comparable with `finishedAt`).
+         */
+        readonly kind: 'llm-generation';
+        readonly turnId: number;
+        readonly maxNewTokens: number;
+      })
   | {
       /** One synthesized clause of a spoken reply: its text, costs and place in the output. */
       readonly kind: 'tts-chunk';

@@ -1,0 +1,204 @@
+/**
+ * What every transformers.js worker (ASR, local LLM) sets up the same way: model files
+ * from `model-base-url` through a fetch that names bad files, onnxruntime's wasm runtime
+ * from our own origin (never a CDN), Cache Storage for the weights (and its cleanup after
+ * a failed load), byte progress, and load errors that name the file.
+ */
+import { env, pipeline } from '@huggingface/transformers';
+import type { FileProgress, ModelRuntimeConfig } from '../src/core/protocol.ts';
+import { fileNameOf, namedError } from './worker-utils.ts';
+
+/**
+ * transformers.js fetches every file through `env.fetch`. This one turns the failures a
+ * static host produces (an HTML fallback page, an empty or non-ONNX body) into errors that
+ * name the file, instead of a JSON or protobuf parse error three layers down. 404s pass
+ * through: transformers.js decides which files are optional, and names a required one.
+ */
+function checkingFetch(baseFetch: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    let response: Response;
+    try {
+      response = await baseFetch(input, init);
+    } catch (error) {
+      throw namedError('model-load-failed', `Could not download ${fileNameOf(url)} (${url}): ${String(error)}`);
+    }
+    if (!response.ok) return response;
+    if ((response.headers.get('content-type') ?? '').includes('text/html')) {
+      throw namedError('model-load-failed', `${fileNameOf(url)} (${url}) is an HTML page, not a model file.`);
+    }
+    if (!url.split('?')[0]!.endsWith('.onnx') || !response.body) return response;
+    return new Response(response.body.pipeThrough(onnxGuard(url)), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+/**
+ * Checks an ONNX download as it streams: a ModelProto starts with field 1 (ir_version,
+ * a varint: byte 0x08), and the body must not be empty. A damaged file fails here, named.
+ */
+function onnxGuard(url: string): TransformStream<Uint8Array, Uint8Array> {
+  let seen = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      if (seen === 0 && chunk.byteLength > 0 && chunk[0] !== 0x08) {
+        controller.error(namedError('model-load-failed', `${fileNameOf(url)} (${url}) is not an ONNX model (damaged or wrong file).`));
+        return;
+      }
+      seen += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+    flush(controller) {
+      if (seen === 0) controller.error(namedError('model-load-failed', `${fileNameOf(url)} (${url}) is empty.`));
+    },
+  });
+}
+
+const DEFAULT_FETCH = env.fetch as unknown as typeof fetch;
+
+/** Points transformers.js at our files and runtime. Call before the first `pipeline()`. */
+export function configureTransformers(config: ModelRuntimeConfig): void {
+  env.allowLocalModels = false;
+  env.allowRemoteModels = true;
+  if (config.modelBaseUrl) {
+    env.remoteHost = `${config.modelBaseUrl}/`;
+    env.remotePathTemplate = '{model}/';
+  }
+  env.fetch = checkingFetch(DEFAULT_FETCH) as typeof env.fetch;
+  // Cache Storage keeps the weights for the next visit (transformers.js' own cache).
+  env.useBrowserCache = typeof caches !== 'undefined';
+  const onnx = env.backends.onnx;
+  if (onnx.wasm) {
+    onnx.wasm.wasmPaths = { mjs: config.ortWasm.mjs, wasm: config.ortWasm.wasm };
+    onnx.wasm.numThreads = config.threads;
+    onnx.wasm.proxy = false;
+  }
+}
+
+/** Drops this model's files from Cache Storage, so a damaged copy is not served again. */
+export async function forgetCachedFiles(model: string): Promise<void> {
+  if (typeof caches === 'undefined') return;
+  try {
+    const cache = await caches.open(env.cacheKey);
+    for (const request of await cache.keys()) {
+      if (request.url.includes(`/${model}/`)) await cache.delete(request);
+    }
+  } catch {
+    // Cache Storage may be unavailable (opaque origins); nothing to forget then.
+  }
+}
+
+/** transformers.js' `progress_callback` payload (the fields we use). */
+interface ProgressInfo {
+  status: string;
+  file?: string;
+  loaded?: number;
+  total?: number;
+}
+
+/**
+ * Follows a `pipeline()` load: forwards byte progress to `onProgress` (never letting a
+ * failed report break the load) and remembers the file in flight, so a failure can name it.
+ */
+export class LoadTracker {
+  /** The file transformers.js was fetching most recently. */
+  lastFile = '';
+
+  constructor(private readonly onProgress: (progress: FileProgress) => unknown) {}
+
+  readonly progressCallback = (info: ProgressInfo): void => {
+    if (!info.file) return;
+    if (info.status === 'initiate' || info.status === 'download') this.lastFile = fileNameOf(info.file);
+    if (info.status === 'progress') {
+      const progress = { file: fileNameOf(info.file), loaded: info.loaded ?? 0, total: info.total ?? 0 };
+      void Promise.resolve(this.onProgress(progress)).catch(() => {});
+    }
+  };
+
+  /**
+   * A `model-load-failed` error for a failed load of `what` (e.g. "the speech recognizer
+   * Xenova/whisper-tiny.en (wasm)"), naming the missing or damaged file when it is known.
+   */
+  describe(error: unknown, what: string): Error {
+    if (error instanceof Error && error.name === 'model-load-failed') return error;
+    const message = error instanceof Error ? error.message : String(error);
+    const missing = /Could not locate file: "?([^"\s]+)"?/.exec(message);
+    // Name the file in flight only when the failure is about a file's contents.
+    const aboutContents = /protobuf|parse|invalid|corrupt|JSON|Unexpected token|load model/i.test(message);
+    const file = missing?.[1] ? fileNameOf(missing[1]) : aboutContents ? this.lastFile : '';
+    return namedError('model-load-failed', `Could not load ${what}${file ? `, file ${file}` : ''}: ${message}`);
+  }
+}
+
+/** What identifies a loaded model: a worker holds one and is replaced to change it. */
+interface ModelChoice extends ModelRuntimeConfig {
+  readonly model: string;
+  readonly device: 'webgpu' | 'wasm';
+  readonly dtype: unknown;
+}
+
+/**
+ * A worker's one transformers.js pipeline: loaded once (concurrent calls share the load; a
+ * failed load forgets the cached files, names the file, and may be tried again), warmed up,
+ * then used by the worker's calls through `pipe` and `config`.
+ */
+export class PipelineSlot<Pipe extends { dispose(): Promise<unknown> }, Config extends ModelChoice> {
+  pipe: Pipe | null = null;
+  config: Config | null = null;
+  private loading: Promise<void> | null = null;
+
+  /**
+   * @param task the transformers.js pipeline task
+   * @param describe how failures name the model ("the speech recognizer X (wasm)")
+   * @param warmUp a first call, so kernel compilation and allocation stay out of a turn
+   */
+  constructor(
+    private readonly task: 'automatic-speech-recognition' | 'text-generation',
+    private readonly describe: (config: Config) => string,
+    private readonly warmUp: (pipe: Pipe) => Promise<unknown>,
+  ) {}
+
+  async load(config: Config, onProgress: (progress: FileProgress) => unknown): Promise<void> {
+    const held = this.config;
+    if (held && (held.model !== config.model || held.device !== config.device || JSON.stringify(held.dtype) !== JSON.stringify(config.dtype))) {
+      throw namedError('model-load-failed', `This worker already holds ${held.model}; start a new one.`);
+    }
+    this.loading ??= this.loadOnce(config, onProgress);
+    try {
+      await this.loading;
+    } catch (error) {
+      this.loading = null;
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.pipe?.dispose();
+    this.pipe = null;
+    this.config = null;
+    this.loading = null;
+  }
+
+  private async loadOnce(config: Config, onProgress: (progress: FileProgress) => unknown): Promise<void> {
+    configureTransformers(config);
+    const tracker = new LoadTracker(onProgress);
+    let pipe: Pipe | null = null;
+    try {
+      pipe = (await pipeline(this.task, config.model, {
+        device: config.device,
+        dtype: config.dtype as never,
+        progress_callback: tracker.progressCallback,
+      })) as unknown as Pipe;
+      await this.warmUp(pipe);
+      this.pipe = pipe;
+      this.config = config;
+    } catch (error) {
+      await pipe?.dispose().catch(() => {});
+      await forgetCachedFiles(config.model);
+      throw tracker.describe(error, this.describe(config));
+    }
+  }
+}

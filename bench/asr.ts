@@ -19,13 +19,14 @@
  *
  * Output: a table on stdout and bench/results/asr.json.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build, preview, type PluginOption } from 'vite';
 import { launchBrowser, openAgentPage, recordedEvents, agentMarkup } from '../tests/e2e/support/browser.ts';
 import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, readWav, silence, writeWav, type Pcm } from '../tests/e2e/support/wav.ts';
 import { wordErrorRate } from '../tests/e2e/support/wer.ts';
 import { quantile } from '../src/core/stats.ts';
+import { startPreview } from './preview.ts';
 
 const PORT = 4192;
 const BASELINE_PORT = 4193;
@@ -138,15 +139,14 @@ async function runBaseline(clips: readonly Clip[], plugins: PluginOption[]) {
 }
 
 async function main() {
-  if (!existsSync('dist/voice-agent.js')) throw new Error('dist/ is missing: run `npm run build` first.');
   const clips = librispeechClips();
   if (clips.length === 0) throw new Error(`No LibriSpeech clips found in ${AUDIO_DIR}`);
   const viteConfig = (await import('../vite.config.ts')).default as { plugins?: PluginOption[] };
-  const server = await preview({ preview: { port: PORT, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
+  const server = await startPreview(PORT);
   let ours;
   try {
     process.stderr.write(`… ours: ${clips.length} clips, live, one fake-mic run\n`);
-    ours = await runOurs(clips, `http://127.0.0.1:${PORT}`);
+    ours = await runOurs(clips, server.origin);
   } finally {
     await server.close();
   }

@@ -16,13 +16,13 @@
  *
  * Output: a table on stdout and bench/results/conversation.json.
  */
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { preview } from 'vite';
 import { agentMarkup, openAgentPage, recordedEvents } from '../tests/e2e/support/browser.ts';
 import { LlmServer } from '../tests/e2e/support/llm-server.ts';
 import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, readWav, silence, writeWav, type Pcm } from '../tests/e2e/support/wav.ts';
 import { quantile } from '../src/core/stats.ts';
+import { startPreview } from './preview.ts';
 
 const PORT = 4194;
 /** Room after each question for the answer (~2.5 s of speech) and the next turn. */
@@ -53,7 +53,6 @@ interface DebugRecord {
 }
 
 async function main() {
-  if (!existsSync('dist/voice-agent.js')) throw new Error('dist/ is missing: run `npm run build` first.');
   const clips: Pcm[] = QUESTIONS.map((clip) => readWav(join(AUDIO_DIR, clip)));
   const rate = clips[0]!.sampleRateHz;
   const parts: Pcm[] = [{ sampleRateHz: rate, samples: silence(1, rate) }];
@@ -64,8 +63,8 @@ async function main() {
   const llm = new LlmServer();
   llm.defaultReply = { text: REPLY };
   await llm.start();
-  const server = await preview({ preview: { port: PORT, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
-  const origin = `http://127.0.0.1:${PORT}`;
+  const server = await startPreview(PORT);
+  const { origin } = server;
   const opened = await openAgentPage({
     micWav: wav,
     origin,

@@ -20,10 +20,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { preview } from 'vite';
 import { openAgentPage } from '../tests/e2e/support/browser.ts';
 import { chunkRecords, openSpeakingPage, sayInPage } from '../tests/e2e/support/speech.ts';
 import { median } from '../src/core/stats.ts';
+import { startPreview } from './preview.ts';
 
 const PORT = 4290;
 const RUNS = 5;
@@ -111,9 +111,8 @@ async function baseline(origin: string) {
 }
 
 async function main() {
-  if (!existsSync('dist/voice-agent.js')) throw new Error('dist/ is missing: run `npm run build` first.');
-  const server = await preview({ preview: { port: PORT, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
-  const origin = `http://127.0.0.1:${PORT}`;
+  const server = await startPreview(PORT);
+  const { origin } = server;
   const load = loadavg()[0]!;
   let mine: Awaited<ReturnType<typeof ours>>;
   let theirs: Awaited<ReturnType<typeof baseline>>;

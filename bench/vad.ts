@@ -21,10 +21,10 @@
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { preview } from 'vite';
 import { openAgentPage, recordedEvents } from '../tests/e2e/support/browser.ts';
 import { AUDIO_DIR, durationSeconds, paddedFixture } from '../tests/e2e/support/wav.ts';
 import { quantile } from '../src/core/stats.ts';
+import { startPreview } from './preview.ts';
 
 interface FrameRecord {
   index: number;
@@ -138,9 +138,8 @@ async function runClip(clip: string, origin: string) {
 }
 
 async function main() {
-  if (!existsSync('dist/voice-agent.js')) throw new Error('dist/ is missing: run `npm run build` first.');
-  const server = await preview({ preview: { port: PORT, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
-  const origin = `http://127.0.0.1:${PORT}`;
+  const server = await startPreview(PORT);
+  const { origin } = server;
   const results = [];
   try {
     for (const clip of CLIPS) {

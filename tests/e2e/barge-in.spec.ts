@@ -10,9 +10,10 @@ import { startAgent, agentState } from './support/agent.ts';
 import { AUDIO_TAP_SCRIPT, readCapturedAudio } from './support/audio-tap.ts';
 import { agentMarkup, openAgentPage, recordedEvents, type OpenedPage } from './support/browser.ts';
 import { useLlmServer } from './support/llm-server.ts';
-import { micMixScript, sayIntoMic } from './support/mic-mix.ts';
+import { LEVEL_RECORDER_SCRIPT, measureInputLatency, micMixScript, sayIntoMic } from './support/mic-mix.ts';
 import { responseEnds } from './support/speech.ts';
 import { transcribe } from './support/transcribe.ts';
+import { voiceOnset } from './support/audio-analysis.ts';
 import { AUDIO_DIR, paddedFixture, readWav, type Pcm } from './support/wav.ts';
 import { wordErrorRate } from './support/wer.ts';
 
@@ -50,34 +51,6 @@ function bargeIns(page: Page): Promise<BargeInRecord[]> {
   ) as Promise<BargeInRecord[]>;
 }
 
-/** Keeps every `voice-level` reading with its wall-clock time. */
-const LEVEL_RECORDER_SCRIPT = `window.__levels = [];
-document.addEventListener('voice-level', (e) => window.__levels.push([performance.timeOrigin + performance.now(), e.detail.rms]));`;
-
-/**
- * How long sound played into the mixed microphone takes to reach the element's input
- * (this rig's own latency: Chromium's MediaStream hops): a 150 ms beep is played while all
- * is quiet and the first level reading that hears it is found. A reading covers the 50 ms
- * before it arrives, so 50 ms is taken off: the estimate errs short, which makes the
- * barge-in latency measured against it err long.
- */
-async function measureInputLatency(page: Page): Promise<number> {
-  const rate = 16_000;
-  const beep: Pcm = {
-    sampleRateHz: rate,
-    samples: Float32Array.from({ length: 0.15 * rate }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 1000 * i) / rate)),
-  };
-  const playedAt = await sayIntoMic(page, beep);
-  const firstHeard = () =>
-    page.evaluate(
-      (t) => (window as unknown as { __levels: [number, number][] }).__levels.find(([at, rms]) => at > t && rms > 0.05)?.[0] ?? null,
-      playedAt,
-    );
-  await expect.poll(firstHeard, { timeout: 5000 }).not.toBeNull();
-  const heardAt = (await firstHeard())!;
-  return Math.max(0, heardAt - playedAt - 50);
-}
-
 function history(page: Page) {
   return page.evaluate(() => document.querySelector('voice-agent')!.history.map((e) => ({ ...e })));
 }
@@ -104,22 +77,6 @@ async function whileSpeaking(page: Page, afterMs: number): Promise<void> {
   await expect.poll(() => agentState(page), { timeout: 90_000, intervals: [100] }).toBe('speaking');
   await page.waitForTimeout(afterMs);
   await expect.poll(() => agentState(page), { timeout: 10_000, intervals: [20] }).toBe('speaking');
-}
-
-/**
- * Where the voice starts in a recording: the first 5 ms at 10× the recording's median
- * level (its noise floor), so breath and room noise before the first word do not count.
- */
-function voiceOnset(pcm: Pcm): number {
-  const size = Math.round(0.005 * pcm.sampleRateHz);
-  const levels: number[] = [];
-  for (let start = 0; start + size <= pcm.samples.length; start += size) {
-    let sum = 0;
-    for (let i = start; i < start + size; i++) sum += pcm.samples[i]! ** 2;
-    levels.push(Math.sqrt(sum / size));
-  }
-  const floor = [...levels].sort((a, b) => a - b)[levels.length >> 1]!;
-  return levels.findIndex((level) => level >= 10 * floor) * size;
 }
 
 /** Wall-clock time of the first word of `pcm` once played at `startsAt`. */

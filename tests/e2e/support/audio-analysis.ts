@@ -58,3 +58,19 @@ export function silentRuns(samples: Float32Array, sampleRateHz: number): Span[] 
 export function longestSilenceMs(samples: Float32Array, sampleRateHz: number): number {
   return Math.max(0, ...silentRuns(samples, sampleRateHz).map((r) => ((r.end - r.start) / sampleRateHz) * 1000));
 }
+
+/**
+ * Where the voice starts in a recording: the first 5 ms at 10× the recording's median
+ * level (its noise floor), so breath and room noise before the first word do not count.
+ */
+export function voiceOnset(pcm: { readonly samples: Float32Array; readonly sampleRateHz: number }): number {
+  const size = Math.round(0.005 * pcm.sampleRateHz);
+  const levels: number[] = [];
+  for (let start = 0; start + size <= pcm.samples.length; start += size) {
+    let sum = 0;
+    for (let i = start; i < start + size; i++) sum += pcm.samples[i]! ** 2;
+    levels.push(Math.sqrt(sum / size));
+  }
+  const floor = [...levels].sort((a, b) => a - b)[levels.length >> 1]!;
+  return levels.findIndex((level) => level >= 10 * floor) * size;
+}

@@ -11,7 +11,7 @@
  *
  * The element is not touched: it opens the microphone as usual and gets the mixed track.
  */
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 import type { Pcm } from './wav.ts';
 
 export interface MicMixOptions {
@@ -94,4 +94,32 @@ export function sayIntoMic(page: Page, pcm: Pcm): Promise<number> {
     ({ samples, rate }) => (window as unknown as { __micMix: { say(s: number[], r: number): number } }).__micMix.say(samples, rate),
     { samples: Array.from(pcm.samples), rate: pcm.sampleRateHz },
   );
+}
+
+/** Keeps every `voice-level` reading with its wall-clock time. */
+export const LEVEL_RECORDER_SCRIPT = `window.__levels = [];
+document.addEventListener('voice-level', (e) => window.__levels.push([performance.timeOrigin + performance.now(), e.detail.rms]));`;
+
+/**
+ * How long sound played into the mixed microphone takes to reach the element's input
+ * (this rig's own latency: Chromium's MediaStream hops): a 150 ms beep is played while all
+ * is quiet and the first level reading that hears it is found. A reading covers the 50 ms
+ * before it arrives, so 50 ms is taken off: the estimate errs short, which makes the
+ * barge-in latency measured against it err long.
+ */
+export async function measureInputLatency(page: Page): Promise<number> {
+  const rate = 16_000;
+  const beep: Pcm = {
+    sampleRateHz: rate,
+    samples: Float32Array.from({ length: 0.15 * rate }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 1000 * i) / rate)),
+  };
+  const playedAt = await sayIntoMic(page, beep);
+  const firstHeard = () =>
+    page.evaluate(
+      (t) => (window as unknown as { __levels: [number, number][] }).__levels.find(([at, rms]) => at > t && rms > 0.05)?.[0] ?? null,
+      playedAt,
+    );
+  await expect.poll(firstHeard, { timeout: 5000 }).not.toBeNull();
+  const heardAt = (await firstHeard())!;
+  return Math.max(0, heardAt - playedAt - 50);
 }

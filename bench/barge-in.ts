@@ -52,6 +52,7 @@ const INTERRUPTIONS = [
 interface Hold {
   outcome: string;
   decidedAt: number;
+  onsetAt?: number;
 }
 
 const state = (page: Page) => page.evaluate(() => document.querySelector('voice-agent')!.state);
@@ -83,7 +84,20 @@ async function session(origin: string, echoGain: number) {
     await page.evaluate(() => document.querySelector('voice-agent')!.start());
     const spoken: { clip: string; onsetAt: number }[] = [];
     for (const [i, clip] of INTERRUPTIONS.entries()) {
-      if (!(await until(async () => (await state(page)) === 'speaking', 60_000))) throw new Error(`no answer before interruption ${i + 1}`);
+      if (!(await until(async () => (await state(page)) === 'speaking', 60_000))) {
+        const debug = await page.evaluate(() =>
+          (window as unknown as { __debug: { kind: string }[] }).__debug.filter((d) => d.kind === 'barge-in' || d.kind === 'asr-job').slice(-12),
+        );
+        const states = (await recordedEvents(page, 'voice-state-change')).slice(-12).map((e) => e.detail['state']);
+        const transcripts = (await recordedEvents(page, 'voice-transcript')).slice(-4).map((e) => e.detail);
+        const all = await page.evaluate(() =>
+          (window as unknown as { __debug: { kind: string; decidedAt: number; micRms?: number; outputRms?: number; expectedEchoRms?: number }[] }).__debug
+            .filter((d) => d.kind === 'barge-in')
+            .map((d) => [Math.round(d.decidedAt), d.micRms?.toFixed(3), d.outputRms?.toFixed(3), ((d.expectedEchoRms ?? 0) / (d.outputRms || 1)).toFixed(2)]),
+        );
+        console.error('SPOKEN', JSON.stringify(spoken.map((x) => Math.round(x.onsetAt))), 'ALL', JSON.stringify(all.slice(0, 60)));
+        throw new Error(`no answer before interruption ${i + 1}: ${JSON.stringify({ states, transcripts, debug })}`);
+      }
       await page.waitForTimeout(1200 + (i % 4) * 400);
       await until(async () => (await state(page)) === 'speaking', 10_000);
       const pcm = readWav(join(AUDIO_DIR, clip));
@@ -102,24 +116,26 @@ async function session(origin: string, echoGain: number) {
     )) as unknown as Hold[];
     const starts = (await recordedEvents(page, 'voice-speech-start')).map((e) => e.wall);
     const ours: number[] = [];
+    const fromVadOnset: number[] = [];
     const baseline: number[] = [];
-    const missed: string[] = [];
+    const missed: { clip: string; held: boolean; turnStarted: boolean }[] = [];
     for (const [i, { clip, onsetAt }] of spoken.entries()) {
       const arrival = onsetAt + inputLatencyMs;
       const next = spoken[i + 1]?.onsetAt ?? Infinity;
       const hold = holds.find((h) => h.outcome === 'hold' && h.decidedAt > onsetAt - 500 && h.decidedAt < next);
       const start = starts.find((at) => at > onsetAt - 500 && at < next);
       if (!hold || start === undefined) {
-        missed.push(clip);
+        missed.push({ clip, held: Boolean(hold), turnStarted: start !== undefined });
         continue;
       }
       ours.push(hold.decidedAt + HOLD_FADE_MS - arrival);
+      fromVadOnset.push(hold.decidedAt + HOLD_FADE_MS - (hold.onsetAt ?? NaN));
       baseline.push(start + INTERRUPT_FADE_MS - arrival);
     }
     const selfInterruptions = holds.filter(
       (h) => h.outcome === 'hold' && !spoken.some(({ onsetAt }) => h.decidedAt > onsetAt - 500 && h.decidedAt < onsetAt + 4000),
     ).length;
-    return { echoGain, inputLatencyMs, ours, baseline, missed, selfInterruptions };
+    return { echoGain, inputLatencyMs, ours, fromVadOnset, baseline, missed, selfInterruptions };
   } finally {
     await opened.close();
     await llm.close();
@@ -132,17 +148,24 @@ async function main() {
     const quiet = await session(server.origin, 0);
     const echo = await session(server.origin, 0.25);
     const ms = (values: number[], q: number) => `${quantile(values, q).toFixed(0)} ms`;
-    console.log('| room | interruptions caught | ours: voice silent, p50 / p90 | baseline: VAD turn start + fade, p50 / p90 | self-interruptions |');
-    console.log('|---|---|---|---|---|');
+    console.log(
+      '| room | interruptions caught | ours: first word → voice silent, p50 / p90 | ours: VAD onset → voice silent, p50 / p90 | baseline: first word → VAD turn start + fade, p50 / p90 | self-interruptions |',
+    );
+    console.log('|---|---|---|---|---|---|');
     for (const [name, run] of [
       ['quiet', quiet],
       ['agent echo at −12 dB', echo],
     ] as const) {
+      // With echo, the VAD's turn is usually already open (on the echo): its onset and start
+      // belong to the echo and say nothing about the visitor.
+      const quietOnly = (values: number[]) => (run.echoGain > 0 ? 'n/a' : `${ms(values, 0.5)} / ${ms(values, 0.9)}`);
       console.log(
-        `| ${name} | ${run.ours.length} / ${INTERRUPTIONS.length} | ${ms(run.ours, 0.5)} / ${ms(run.ours, 0.9)} | ${ms(run.baseline, 0.5)} / ${ms(run.baseline, 0.9)} | ${run.selfInterruptions} |`,
+        `| ${name} | ${run.ours.length} / ${INTERRUPTIONS.length} | ${ms(run.ours, 0.5)} / ${ms(run.ours, 0.9)} | ${quietOnly(run.fromVadOnset)} | ${quietOnly(run.baseline)} | ${run.selfInterruptions} |`,
       );
     }
-    console.log('\nTimes from the visitor\'s first word reaching the element\'s input.');
+    console.log(
+      "\nFirst word: the clip's first sound at 10× its noise floor, as it reaches the element's input; VAD onset: Silero's first speech frame of that turn.",
+    );
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/barge-in.json', JSON.stringify({ date: new Date().toISOString(), quiet, echo }, null, 2));
     console.log('wrote bench/results/barge-in.json');

@@ -49,6 +49,9 @@ import {
 import styles from './voice-agent.styles.ts';
 
 
+/** Level readings this long before a barge-in's last 160 ms are unlearned with it as the visitor's. */
+const VISITOR_READINGS_MS = 300;
+
 /** How far the output's reported position may lag the sound actually leaving the speakers. */
 const OUTPUT_CLOCK_SLACK_MS = 250;
 
@@ -765,6 +768,9 @@ export class VoiceAgent extends LitElement {
       this.debugRecord({ kind: 'barge-in', outcome: 'echo', decidedAt: wallClockMs(), onsetAt, micRms, outputRms: output, expectedEchoRms });
       return;
     }
+    // The level readings of this speech were the visitor, not echo: unlearn them (a little
+    // further back too, for checks of this speech that fell short of the gate).
+    this.echoGate.forgetSince(speechFrom - VISITOR_READINGS_MS);
     // The turn so far may be mostly echo: the recognizer gets it from just before this speech.
     void this.vad.trimTurn(event.onsetMs, SUSTAINED_SPEECH_MS + this.turnOptions.preSpeechPadMs);
     this.bargeInEvidence = { onsetAt, micRms, outputRms: output, expectedEchoRms };
@@ -898,7 +904,7 @@ export class VoiceAgent extends LitElement {
     // While the agent speaks undisturbed, every reading teaches the echo gate the echo path.
     if (this.currentState === 'speaking' && !this.replyHeld) {
       const now = wallClockMs();
-      this.echoGate.observe(rms, this.speech.outputLevelBetween(now - LEVEL_INTERVAL_MS - ECHO_TAIL_MS, now + OUTPUT_CLOCK_SLACK_MS));
+      this.echoGate.observe(rms, this.speech.outputLevelBetween(now - LEVEL_INTERVAL_MS - ECHO_TAIL_MS, now + OUTPUT_CLOCK_SLACK_MS), now);
     }
     this.dispatchEvent(new VoiceLevelEvent({ source: 'input', rms, dbfs: rmsToDbfs(rms) }));
   }

@@ -73,6 +73,28 @@ describe('EchoGate', () => {
     expect(gate.isEcho(0.03, 0.15)).toBe(false);
   });
 
+  it('does not learn from double talk: a visitor drowned by the echo at first is not locked out', () => {
+    const gate = new EchoGate();
+    train(gate, 0.25, 3);
+    const learned = gate.coupling;
+    // The visitor talks over loud output for two seconds; at first the gate holds…
+    expect(gate.isEcho(0.09, 0.23)).toBe(true);
+    for (let i = 0; i < 40; i++) gate.observe(0.2, 0.23, i);
+    // …but their readings did not raise the bar: louder speech gets through.
+    expect(gate.coupling).toBe(learned);
+    expect(gate.isEcho(0.2, 0.23)).toBe(false);
+  });
+
+  it('forgets the readings taken since a barge-in began (the visitor, not echo)', () => {
+    const gate = new EchoGate({ minReadings: 5 });
+    for (let t = 0; t < 10; t++) gate.observe(0.02, 0.1, t * 50);
+    const before = gate.coupling;
+    for (let t = 10; t < 13; t++) gate.observe(0.035, 0.1, t * 50); // under the freeze limit, still the visitor
+    expect(gate.coupling).toBeGreaterThan(before);
+    gate.forgetSince(10 * 50);
+    expect(gate.coupling).toBe(before);
+  });
+
   it('ignores readings over silent output, keeps only its window, and forgets on reset', () => {
     const gate = new EchoGate({ window: 40, minReadings: 10 });
     for (let i = 0; i < 50; i++) gate.observe(0.5, 0);

@@ -36,25 +36,43 @@ export const ECHO_TAIL_MS = 1000;
  * gate.isEcho(speechRms, loudestOutputOfTheLastSecond); // when speech over the agent is detected
  */
 export class EchoGate {
-  private readonly ratios: number[] = [];
+  /** Recent readings: the mic/output ratio and when it was taken (any clock the caller likes). */
+  private readonly readings: { ratio: number; at: number }[] = [];
   private readonly options: Required<EchoGateOptions>;
 
   constructor(options: EchoGateOptions = {}) {
     this.options = { ...DEFAULT_ECHO_GATE, ...options };
   }
 
-  /** A microphone level reading taken while the agent was speaking (and not interrupted). */
-  observe(micRms: number, outputRms: number): void {
+  /**
+   * A microphone level reading taken at `at` while the agent was speaking (and not
+   * interrupted). Once the coupling is learned, a reading the gate would let through is
+   * not learned from: it is double talk (the visitor), and learning it would raise the bar
+   * for the very interruption under way — adaptation freezes, as an echo canceller's does.
+   */
+  observe(micRms: number, outputRms: number, at = 0): void {
     if (!(outputRms >= this.options.silentOutputRms) || !(micRms >= 0)) return;
-    this.ratios.push(micRms / outputRms);
-    if (this.ratios.length > this.options.window) this.ratios.shift();
+    const ratio = micRms / outputRms;
+    if (this.readings.length >= this.options.minReadings && ratio >= this.options.margin * this.coupling) return;
+    this.readings.push({ ratio, at });
+    if (this.readings.length > this.options.window) this.readings.shift();
+  }
+
+  /**
+   * Forgets the readings taken at or after `at`: they were the visitor starting to talk
+   * over the agent (a barge-in found it), not echo, and would teach the gate to expect an
+   * echo as loud as the visitor — and to let the next interruption through only louder.
+   */
+  forgetSince(at: number): void {
+    while (this.readings.length > 0 && this.readings.at(-1)!.at >= at) this.readings.pop();
   }
 
   /** The microphone level per unit of (recent peak) output level, as learned so far. */
   get coupling(): number {
     const { minReadings, initialCoupling, couplingQuantile, minCoupling, maxCoupling } = this.options;
-    if (this.ratios.length < minReadings) return initialCoupling;
-    return Math.min(maxCoupling, Math.max(minCoupling, quantile(this.ratios, couplingQuantile)));
+    if (this.readings.length < minReadings) return initialCoupling;
+    const ratios = this.readings.map((r) => r.ratio);
+    return Math.min(maxCoupling, Math.max(minCoupling, quantile(ratios, couplingQuantile)));
   }
 
   /** The level of echo expected in the microphone for this output level. */
@@ -76,7 +94,7 @@ export class EchoGate {
 
   /** Forgets the learned coupling (a new microphone or output device). */
   reset(): void {
-    this.ratios.length = 0;
+    this.readings.length = 0;
   }
 }
 

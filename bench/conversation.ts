@@ -87,6 +87,11 @@ async function main() {
       (window as unknown as { __debug: DebugRecord[] }).__debug.filter((d) => d.kind === 'asr-job'),
     );
     const tts = await page.evaluate(() => (window as unknown as { __tts: DebugRecord[] }).__tts);
+    // Barge-in decisions (holds, resumes, drops) during the run: a question that pauses
+    // long enough to be two turns interrupts the answer to its first half.
+    const bargeIns = await page.evaluate(() =>
+      (window as unknown as { __debug: { kind: string }[] }).__debug.filter((d) => d.kind === 'barge-in' && (d as { outcome?: string }).outcome !== 'echo'),
+    );
 
     const ours = metrics.map((m) => Number(m.detail['voiceToVoiceMs'])).filter((v) => Number.isFinite(v) && v > 0);
     // Baseline per answered turn, from the same run's stage timings.
@@ -111,6 +116,7 @@ async function main() {
     });
 
     const summary = {
+      bargeIns: bargeIns.length,
       turns: ends.length,
       answered: ours.length,
       voiceToVoiceMs: {
@@ -136,7 +142,7 @@ async function main() {
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(
       'bench/results/conversation.json',
-      JSON.stringify({ date: new Date().toISOString(), summary, ours, baseline, stages }, null, 2),
+      JSON.stringify({ date: new Date().toISOString(), summary, ours, baseline, stages, bargeIns }, null, 2),
     );
     console.log('\nwrote bench/results/conversation.json');
   } finally {

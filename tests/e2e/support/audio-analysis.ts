@@ -60,8 +60,9 @@ export function longestSilenceMs(samples: Float32Array, sampleRateHz: number): n
 }
 
 /**
- * Where the voice starts in a recording: the first 5 ms at 10× the recording's median
- * level (its noise floor), so breath and room noise before the first word do not count.
+ * Where the voice starts in a recording: the first 5 ms at 10× its noise floor (the 10th
+ * percentile of its 5 ms levels: the quiet between words, in a clip that starts talking at
+ * once), so room noise before the first word does not count. A breath may.
  */
 export function voiceOnset(pcm: { readonly samples: Float32Array; readonly sampleRateHz: number }): number {
   const size = Math.round(0.005 * pcm.sampleRateHz);
@@ -71,6 +72,6 @@ export function voiceOnset(pcm: { readonly samples: Float32Array; readonly sampl
     for (let i = start; i < start + size; i++) sum += pcm.samples[i]! ** 2;
     levels.push(Math.sqrt(sum / size));
   }
-  const floor = [...levels].sort((a, b) => a - b)[levels.length >> 1]!;
+  const floor = [...levels].sort((a, b) => a - b)[Math.floor(levels.length * 0.1)]!;
   return levels.findIndex((level) => level >= 10 * floor) * size;
 }

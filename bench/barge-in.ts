@@ -26,12 +26,11 @@ import { agentMarkup, openAgentPage, recordedEvents } from '../tests/e2e/support
 import { LlmServer } from '../tests/e2e/support/llm-server.ts';
 import { LEVEL_RECORDER_SCRIPT, measureInputLatency, micMixScript, sayIntoMic } from '../tests/e2e/support/mic-mix.ts';
 import { AUDIO_DIR, paddedFixture, readWav } from '../tests/e2e/support/wav.ts';
+import { HOLD_FADE_MS, INTERRUPT_FADE_MS } from '../src/controllers/playback-controller.ts';
 import { quantile } from '../src/core/stats.ts';
 import { startPreview } from './preview.ts';
 
 const PORT = 4196;
-const HOLD_FADE_MS = 20;
-const INTERRUPT_FADE_MS = 25;
 const REPLY =
   'Let me tell you about the harbour. Boats have come and gone here for three hundred years, ' +
   'carrying wool, timber and salt, and the old stone quay still shows the marks of their ropes. ' +

@@ -313,6 +313,8 @@ export class VoiceAgent extends LitElement {
   private heldAfterTurnId = 0;
   /** The VAD has a turn open (speech-onset seen, no end or misfire since). */
   private vadTurnOpen = false;
+  /** Stream time of the confirmed VAD turn's start (its `speech-start`). */
+  private vadTurnStartMs = 0;
   /** The VAD's open turn is confirmed (speech-start seen). */
   private vadTurnConfirmed = false;
   /** The id the recognizer knows the open VAD turn by, or null if it was not handed over. */
@@ -701,8 +703,9 @@ export class VoiceAgent extends LitElement {
       case 'speech-start':
         this.turnId++;
         this.vadTurnConfirmed = true;
+        this.vadTurnStartMs = event.startMs;
         this.input({ type: 'speech-start' });
-        this.takeVisitorTurn(event.startMs);
+        this.takeVisitorTurn();
         return;
       case 'speech-audio':
         if (this.recognizedTurnId !== null) this.asr.appendAudio(this.recognizedTurnId, event.audio, event.trailingSilenceSamples);
@@ -733,11 +736,11 @@ export class VoiceAgent extends LitElement {
    * or at a barge-in that comes after it. Turns heard while the agent speaks undisturbed
    * are left alone (no recognizer work spent on our own voice).
    */
-  private takeVisitorTurn(startMs: number): void {
+  private takeVisitorTurn(): void {
     if (!this.vadTurnConfirmed || this.recognizedTurnId !== null || this.currentState !== 'user-speaking') return;
     this.recognizedTurnId = this.turnId;
     this.asr.beginTurn(this.turnId);
-    this.dispatchEvent(new VoiceSpeechStartEvent({ startMs }));
+    this.dispatchEvent(new VoiceSpeechStartEvent({ startMs: this.vadTurnStartMs }));
   }
 
   private endVadTurn(): void {
@@ -776,7 +779,7 @@ export class VoiceAgent extends LitElement {
     this.bargeInEvidence = { onsetAt, micRms, outputRms: output, expectedEchoRms };
     this.heldAfterTurnId = this.vadTurnConfirmed ? this.turnId - 1 : this.turnId;
     this.input({ type: 'barge-in' });
-    this.takeVisitorTurn(0);
+    this.takeVisitorTurn();
   }
 
   /** Abandons the answer: what was heard is recorded first, then the responder is aborted. */

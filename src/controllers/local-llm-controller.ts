@@ -51,7 +51,6 @@ export class LocalLlmController implements ReactiveController {
   private settings: LocalLlmSettings | null = null;
   private session: Session | null = null;
   private loading: Promise<void> | null = null;
-  private plan: LlmPlan | null = null;
   private measured: MeasuredCapabilities | null = null;
 
   constructor(host: ReactiveControllerHost, callbacks: LocalLlmCallbacks) {
@@ -83,11 +82,6 @@ export class LocalLlmController implements ReactiveController {
     return !!this.settings?.model;
   }
 
-  /** What the model runs on (null until planned). */
-  get capabilities(): LlmPlan | null {
-    return this.plan;
-  }
-
   /** New settings: a changed model, device or dtype means a new worker (loaded on next use). */
   configure(settings: LocalLlmSettings | null): void {
     const before = this.settings;
@@ -112,7 +106,6 @@ export class LocalLlmController implements ReactiveController {
   /** Terminates the worker (generations under way reject); the next load() starts afresh. */
   dispose(): void {
     this.loading = null;
-    this.plan = null;
     this.dropSession();
   }
 
@@ -150,7 +143,6 @@ export class LocalLlmController implements ReactiveController {
 
   private async loadPlan(settings: LocalLlmSettings, plan: LlmPlan): Promise<void> {
     this.dropSession();
-    this.plan = plan;
     let lose: (error: VoiceAgentError) => void = () => {};
     const lost = new Promise<never>((_, reject) => {
       lose = reject;

@@ -13,7 +13,7 @@ import { SpeechTimeline, startDelayMs } from '../core/speech-timeline.ts';
 import type { VoiceResponseDetail } from '../events/response.ts';
 import type { VoiceResponseEndDetail } from '../events/response-end.ts';
 import { PlaybackController, PlaybackStream } from './playback-controller.ts';
-import { WorkerHandle } from './worker-handle.ts';
+import { WorkerHandle, absoluteUrl } from './worker-handle.ts';
 
 /** How often the played position is read to advance `voice-response` (ms). */
 const PROGRESS_INTERVAL_MS = 50;
@@ -368,10 +368,10 @@ export class SpeechController implements ReactiveController {
     const { voiceId, modelBaseUrl } = this.settings;
     const urls = voiceUrls(voiceId, modelBaseUrl); // throws voice-invalid
     const assets: TtsAssets = {
-      ortWasmUrl: absolute(ortWasmUrl),
-      phonemizerWorkerUrl: absolute(phonemizerWorkerUrl),
-      phonemizerWasmUrl: absolute(phonemizerWasmUrl),
-      phonemizerDataUrl: absolute(phonemizerDataUrl),
+      ortWasmUrl: absoluteUrl(ortWasmUrl),
+      phonemizerWorkerUrl: absoluteUrl(phonemizerWorkerUrl),
+      phonemizerWasmUrl: absoluteUrl(phonemizerWasmUrl),
+      phonemizerDataUrl: absoluteUrl(phonemizerDataUrl),
     };
     try {
       await this.worker.api.loadVoice(
@@ -415,9 +415,4 @@ function emptyResult(): SynthesisResult {
     audioMs: 0,
     queuedMs: 0,
   };
-}
-
-/** Workers resolve relative URLs against their own location: hand them absolute ones. */
-function absolute(url: string): string {
-  return new URL(url, document.baseURI).href;
 }

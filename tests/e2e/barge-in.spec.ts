@@ -9,6 +9,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { startAgent, agentState } from './support/agent.ts';
 import { AUDIO_TAP_SCRIPT, readCapturedAudio } from './support/audio-tap.ts';
 import { agentMarkup, openAgentPage, recordedEvents, type OpenedPage } from './support/browser.ts';
+import { HOLD_FADE_MS } from '../../src/controllers/playback-controller.ts';
 import { useLlmServer } from './support/llm-server.ts';
 import { LEVEL_RECORDER_SCRIPT, measureInputLatency, micMixScript, sayIntoMic } from './support/mic-mix.ts';
 import { responseEnds } from './support/speech.ts';
@@ -23,8 +24,6 @@ const llm = useLlmServer(test.beforeEach, test.afterEach);
 
 /** The agent's voice in the microphone: −12 dB, 40 ms later. */
 const ECHO = { echoGain: 0.25, echoDelayMs: 40 };
-/** HOLD_FADE_MS in the playback controller: the output is silent this long after the hold. */
-const HOLD_FADE_MS = 20;
 
 const LONG_REPLY =
   'The museum has three floors. The first floor shows old maps of the city and the harbour, ' +

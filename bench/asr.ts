@@ -25,7 +25,7 @@ import { build, preview, type PluginOption } from 'vite';
 import { launchBrowser, openAgentPage, recordedEvents, agentMarkup } from '../tests/e2e/support/browser.ts';
 import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, readWav, silence, writeWav, type Pcm } from '../tests/e2e/support/wav.ts';
 import { wordErrorRate } from '../tests/e2e/support/wer.ts';
-import { quantile } from '../src/core/stats.ts';
+import { quantile } from '../src/platform/stats.ts';
 import { startPreview } from './preview.ts';
 
 const PORT = 4192;

@@ -26,8 +26,8 @@ import { agentMarkup, openAgentPage, recordedEvents } from '../tests/e2e/support
 import { LlmServer } from '../tests/e2e/support/llm-server.ts';
 import { LEVEL_RECORDER_SCRIPT, measureInputLatency, micMixScript, sayIntoMic } from '../tests/e2e/support/mic-mix.ts';
 import { AUDIO_DIR, paddedFixture, readWav } from '../tests/e2e/support/wav.ts';
-import { HOLD_FADE_MS, INTERRUPT_FADE_MS } from '../src/controllers/playback-controller.ts';
-import { quantile } from '../src/core/stats.ts';
+import { HOLD_FADE_MS, INTERRUPT_FADE_MS } from '../src/speaking/playback-controller.ts';
+import { quantile } from '../src/platform/stats.ts';
 import { startPreview } from './preview.ts';
 
 const PORT = 4196;

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { agentMarkup, openAgentPage, recordedEvents } from '../tests/e2e/support/browser.ts';
 import { LlmServer } from '../tests/e2e/support/llm-server.ts';
 import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, readWav, silence, writeWav, type Pcm } from '../tests/e2e/support/wav.ts';
-import { quantile } from '../src/core/stats.ts';
+import { quantile } from '../src/platform/stats.ts';
 import { startPreview } from './preview.ts';
 
 const PORT = 4194;

@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { openAgentPage } from '../tests/e2e/support/browser.ts';
 import { chunkRecords, openSpeakingPage, sayInPage } from '../tests/e2e/support/speech.ts';
-import { median } from '../src/core/stats.ts';
+import { median } from '../src/platform/stats.ts';
 import { startPreview } from './preview.ts';
 
 const PORT = 4290;

@@ -23,7 +23,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { openAgentPage, recordedEvents } from '../tests/e2e/support/browser.ts';
 import { AUDIO_DIR, durationSeconds, paddedFixture } from '../tests/e2e/support/wav.ts';
-import { quantile } from '../src/core/stats.ts';
+import { quantile } from '../src/platform/stats.ts';
 import { startPreview } from './preview.ts';
 
 interface FrameRecord {

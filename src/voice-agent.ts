@@ -1,16 +1,16 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, query, state as reactiveState } from 'lit/decorators.js';
-import { AsrController, type AsrCapabilities, type TranscriptUpdate } from './controllers/asr-controller.ts';
-import { ConversationController } from './controllers/conversation-controller.ts';
-import { LocalLlmController } from './controllers/local-llm-controller.ts';
-import type { ConversationEntry } from './core/conversation.ts';
-import { MicController, MicOpenCancelled } from './controllers/mic-controller.ts';
-import { SpeechController } from './controllers/speech-controller.ts';
-import { VadController } from './controllers/vad-controller.ts';
-import { ASR_DEVICE_PREFERENCES, ASR_TASKS, parseDtype, type AsrDevicePreference, type AsrTask } from './core/asr-plan.ts';
-import { VoiceAgentError, type VoiceErrorDetail } from './core/errors.ts';
-import { LLM_DEVICE_PREFERENCES, LOCAL_LLM_MAX_TOKENS, type LlmDevicePreference } from './core/llm-plan.ts';
-import { rmsToDbfs } from './core/level-meter.ts';
+import { AsrController, type AsrCapabilities, type TranscriptUpdate } from './hearing/asr-controller.ts';
+import { ConversationController } from './answering/conversation-controller.ts';
+import { LocalLlmController } from './answering/local-llm-controller.ts';
+import type { ConversationEntry } from './answering/conversation.ts';
+import { MicController, MicOpenCancelled } from './audio/mic-controller.ts';
+import { SpeechController } from './speaking/speech-controller.ts';
+import { VadController } from './turns/vad-controller.ts';
+import { ASR_DEVICE_PREFERENCES, ASR_TASKS, parseDtype, type AsrDevicePreference, type AsrTask } from './hearing/asr-plan.ts';
+import { VoiceAgentError, type VoiceErrorDetail } from './platform/errors.ts';
+import { LLM_DEVICE_PREFERENCES, LOCAL_LLM_MAX_TOKENS, type LlmDevicePreference } from './answering/llm-plan.ts';
+import { rmsToDbfs } from './audio/level-meter.ts';
 import {
   VOICE_AGENT_MODES,
   SPEAKING_RATE,
@@ -21,14 +21,14 @@ import {
   validateNumber,
   type TurnDetectionOptions,
   type VoiceAgentMode,
-} from './core/options.ts';
-import { wallClockMs } from './core/clock.ts';
-import { echoesAgent } from './core/transcript-filter.ts';
-import { DEFAULT_VOICE_ID } from './core/piper-voice.ts';
-import { ECHO_TAIL_MS, EchoGate } from './core/echo-gate.ts';
-import { SUSTAINED_SPEECH_MS } from './core/speech-segmenter.ts';
-import { LEVEL_INTERVAL_MS, type FileProgress, type VadEvent } from './core/protocol.ts';
-import { AGENT_STATES, holdsAudio, transition, type AgentState, type TurnEffect, type TurnInput } from './core/turn-machine.ts';
+} from './platform/options.ts';
+import { wallClockMs } from './platform/clock.ts';
+import { echoesAgent } from './hearing/transcript-filter.ts';
+import { DEFAULT_VOICE_ID } from './speaking/piper-voice.ts';
+import { ECHO_TAIL_MS, EchoGate } from './turns/echo-gate.ts';
+import { SUSTAINED_SPEECH_MS } from './turns/speech-segmenter.ts';
+import { LEVEL_INTERVAL_MS, type FileProgress, type VadEvent } from './platform/protocol.ts';
+import { AGENT_STATES, holdsAudio, transition, type AgentState, type TurnEffect, type TurnInput } from './turns/turn-machine.ts';
 import {
   VoiceDebugEvent,
   VoiceMetricsEvent,

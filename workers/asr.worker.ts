@@ -8,8 +8,8 @@
  */
 import * as Comlink from 'comlink';
 import type { AutomaticSpeechRecognitionPipeline } from '@huggingface/transformers';
-import { isEnglishOnlyModel } from '../src/core/asr-plan.ts';
-import type { AsrLoadConfig, AsrRequest, AsrResult, AsrWorkerApi } from '../src/core/protocol.ts';
+import { isEnglishOnlyModel } from '../src/hearing/asr-plan.ts';
+import type { AsrLoadConfig, AsrRequest, AsrResult, AsrWorkerApi } from '../src/platform/protocol.ts';
 import { PipelineSlot } from './transformers-env.ts';
 import { SerialQueue, namedError } from './worker-utils.ts';
 

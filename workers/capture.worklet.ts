@@ -6,16 +6,16 @@
  * go straight to the VAD worker over a MessagePort so a busy main thread never delays
  * turn detection; only a throttled level reading goes to the main thread.
  */
-import { Framer } from '../src/core/framer.ts';
-import { LevelMeter } from '../src/core/level-meter.ts';
+import { Framer } from '../src/audio/framer.ts';
+import { LevelMeter } from '../src/audio/level-meter.ts';
 import {
   CAPTURE_PROCESSOR_NAME,
   isCaptureControlMessage,
   type CaptureFrameMessage,
   type CaptureProcessorOptions,
   type CaptureStatusMessage,
-} from '../src/core/protocol.ts';
-import { StreamingResampler } from '../src/core/resampler.ts';
+} from '../src/platform/protocol.ts';
+import { StreamingResampler } from '../src/audio/resampler.ts';
 
 class CaptureProcessor extends AudioWorkletProcessor {
   private readonly resampler: StreamingResampler;

@@ -14,8 +14,8 @@
  * Its protocol has no request ids and no error replies: calls are strictly one at a time
  * here, and every call has a timeout, so a crash inside espeak cannot hang speech.
  */
-import { BOS, EOS, PAD, type Phonemizer, type PiperVoiceConfig } from '../src/core/piper-voice.ts';
-import type { FileProgress } from '../src/core/protocol.ts';
+import { BOS, EOS, PAD, type Phonemizer, type PiperVoiceConfig } from '../src/speaking/piper-voice.ts';
+import type { FileProgress } from '../src/platform/protocol.ts';
 import { loadModelBytes, namedError } from './worker-utils.ts';
 
 /** Loading fetches ~18 MB of espeak-ng data (≈ 1 s from cache here); allow for slow links. */

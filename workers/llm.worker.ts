@@ -10,8 +10,8 @@
  */
 import * as Comlink from 'comlink';
 import { InterruptableStoppingCriteria, TextStreamer, type TextGenerationPipeline } from '@huggingface/transformers';
-import type { ChatMessage } from '../src/core/responder.ts';
-import type { LlmGenerateRequest, LlmGenerateResult, LlmLoadConfig, LlmWorkerApi } from '../src/core/protocol.ts';
+import type { ChatMessage } from '../src/answering/responder.ts';
+import type { LlmGenerateRequest, LlmGenerateResult, LlmLoadConfig, LlmWorkerApi } from '../src/platform/protocol.ts';
 import { PipelineSlot } from './transformers-env.ts';
 import { SerialQueue, namedError } from './worker-utils.ts';
 

@@ -5,7 +5,7 @@
  * a failed load), byte progress, and load errors that name the file.
  */
 import { env, pipeline } from '@huggingface/transformers';
-import type { FileProgress, ModelRuntimeConfig } from '../src/core/protocol.ts';
+import type { FileProgress, ModelRuntimeConfig } from '../src/platform/protocol.ts';
 import { fileNameOf, namedError } from './worker-utils.ts';
 
 /**

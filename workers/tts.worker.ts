@@ -1,7 +1,7 @@
 /**
  * TTS worker: Piper voices on onnxruntime-web (WASM), one clause at a time.
  *
- * Text arrives already split into clauses and cleaned (src/core/speakable-text.ts). Per
+ * Text arrives already split into clauses and cleaned (src/speaking/speakable-text.ts). Per
  * clause: espeak-ng phonemes (the {@link Phonemizer} seam) → ids through the voice's own
  * `phoneme_id_map` → one model run with the voice's inference scales (length scale
  * divided by the speaking rate) → PCM resampled to the playback context's rate, with the
@@ -15,7 +15,7 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
-import { phonemesToIds, parseVoiceConfig, type Phonemizer, type PiperVoiceConfig } from '../src/core/piper-voice.ts';
+import { phonemesToIds, parseVoiceConfig, type Phonemizer, type PiperVoiceConfig } from '../src/speaking/piper-voice.ts';
 import type {
   FileProgress,
   SynthesisRequest,
@@ -24,8 +24,8 @@ import type {
   TtsWorkerApi,
   VoiceInfo,
   VoiceSource,
-} from '../src/core/protocol.ts';
-import { StreamingResampler } from '../src/core/resampler.ts';
+} from '../src/platform/protocol.ts';
+import { StreamingResampler } from '../src/audio/resampler.ts';
 import { EspeakPhonemizer } from './espeak-phonemizer.ts';
 import { fileNameOf, loadModelBytes, namedError } from './worker-utils.ts';
 

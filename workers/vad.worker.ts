@@ -7,10 +7,10 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
-import { wallClockMs } from '../src/core/clock.ts';
-import { median } from '../src/core/stats.ts';
-import { SilenceEndOfTurnPolicy } from '../src/core/end-of-turn.ts';
-import type { TurnDetectionOptions } from '../src/core/options.ts';
+import { wallClockMs } from '../src/platform/clock.ts';
+import { median } from '../src/platform/stats.ts';
+import { SilenceEndOfTurnPolicy } from '../src/turns/end-of-turn.ts';
+import type { TurnDetectionOptions } from '../src/platform/options.ts';
 import {
   FRAME_SAMPLES,
   TARGET_SAMPLE_RATE_HZ,
@@ -19,8 +19,8 @@ import {
   type VadEvent,
   type VadFrameRecord,
   type VadWorkerApi,
-} from '../src/core/protocol.ts';
-import { SpeechSegmenter, type SegmenterEvent } from '../src/core/speech-segmenter.ts';
+} from '../src/platform/protocol.ts';
+import { SpeechSegmenter, type SegmenterEvent } from '../src/turns/speech-segmenter.ts';
 import { SileroVad } from './silero-vad.ts';
 import { loadModelBytes, namedError } from './worker-utils.ts';
 

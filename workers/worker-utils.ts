@@ -1,7 +1,7 @@
 /**
  * Small helpers shared by the model workers.
  */
-import type { FileProgress } from '../src/core/protocol.ts';
+import type { FileProgress } from '../src/platform/protocol.ts';
 
 /**
  * An Error whose `name` is a VoiceErrorCode: comlink re-creates thrown errors on the main

@@ -1,5 +1,5 @@
-import type { TextArrival } from '../core/local-llm-responder.ts';
-import type { LlmGenerateResult, TtsChunkRecord, VadFrameRecord } from '../core/protocol.ts';
+import type { TextArrival } from '../answering/local-llm-responder.ts';
+import type { LlmGenerateResult, TtsChunkRecord, VadFrameRecord } from '../platform/protocol.ts';
 
 export type VoiceDebugDetail =
   | {

@@ -1,4 +1,4 @@
-import type { VoiceErrorDetail } from '../core/errors.ts';
+import type { VoiceErrorDetail } from '../platform/errors.ts';
 
 /** Something failed. `detail.code` is stable (switch on it); `detail.message` is for people. */
 export class VoiceErrorEvent extends Event {

@@ -1,4 +1,4 @@
-import type { AgentState } from '../core/turn-machine.ts';
+import type { AgentState } from '../turns/turn-machine.ts';
 
 export interface VoiceStateChangeDetail {
   readonly state: AgentState;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VoiceAgentError } from '../core/errors.ts';
-import { collectReply, isAbortError } from '../core/responder.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
+import { collectReply, isAbortError } from '../answering/responder.ts';
 import { VoiceTurnEvent, createPageResponder, pageReplyStream, type PageReply } from './turn.ts';
 
 function makeEvent(signal = new AbortController().signal): VoiceTurnEvent {

@@ -1,6 +1,6 @@
-import type { ConversationEntry } from '../core/conversation.ts';
-import { VoiceAgentError, describeCause } from '../core/errors.ts';
-import { abortError, raceAbort, type Responder, type ResponderRequest } from '../core/responder.ts';
+import type { ConversationEntry } from '../answering/conversation.ts';
+import { VoiceAgentError, describeCause } from '../platform/errors.ts';
+import { abortError, raceAbort, type Responder, type ResponderRequest } from '../answering/responder.ts';
 
 /** What a page may answer a turn with. */
 export type PageReply = string | PromiseLike<string> | AsyncIterable<string>;

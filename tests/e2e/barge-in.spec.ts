@@ -9,7 +9,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { startAgent, agentState } from './support/agent.ts';
 import { AUDIO_TAP_SCRIPT, readCapturedAudio } from './support/audio-tap.ts';
 import { agentMarkup, openAgentPage, recordedEvents, type OpenedPage } from './support/browser.ts';
-import { HOLD_FADE_MS } from '../../src/controllers/playback-controller.ts';
+import { HOLD_FADE_MS } from '../../src/speaking/playback-controller.ts';
 import { useLlmServer } from './support/llm-server.ts';
 import { LEVEL_RECORDER_SCRIPT, measureInputLatency, micMixScript, sayIntoMic } from './support/mic-mix.ts';
 import { responseEnds } from './support/speech.ts';

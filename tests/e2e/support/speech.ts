@@ -3,7 +3,7 @@
  * records (with each clause's PCM), and the element's speech events.
  */
 import type { Page } from '@playwright/test';
-import type { TtsChunkRecord } from '../../../src/core/protocol.ts';
+import type { TtsChunkRecord } from '../../../src/platform/protocol.ts';
 import { AUDIO_TAP_SCRIPT } from './audio-tap.ts';
 import { ORIGIN, openAgentPage, recordedEvents, type AgentPageOptions, type OpenedPage } from './browser.ts';
 

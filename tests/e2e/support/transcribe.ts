@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { StreamingResampler } from '../../../src/core/resampler.ts';
+import { StreamingResampler } from '../../../src/audio/resampler.ts';
 import { MODELS_DIR } from './wav.ts';
 
 export const WHISPER_MODEL = 'Xenova/whisper-tiny.en';

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join as joinPath, resolve } from 'node:path';
-import { concatPcm } from '../../../src/core/pcm.ts';
+import { concatPcm } from '../../../src/audio/pcm.ts';
 
 export interface Pcm {
   readonly sampleRateHz: number;

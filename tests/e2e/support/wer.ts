@@ -2,7 +2,7 @@
  * Word error rate, with the normalization Whisper evaluations use: case, punctuation,
  * numbers written as words, and the spellings LibriSpeech references use ("mister").
  */
-import { normalizeText } from '../../../src/core/transcript-filter.ts';
+import { normalizeText } from '../../../src/hearing/transcript-filter.ts';
 
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve',
   'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];

@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import captureWorkletUrl from '../../workers/capture.worklet.ts?worker&url';
 import { resumeOrFail } from './audio-context.ts';
-import { VoiceAgentError, classifyMediaError } from '../core/errors.ts';
+import { VoiceAgentError, classifyMediaError } from '../platform/errors.ts';
 import {
   CAPTURE_PROCESSOR_NAME,
   FRAME_SAMPLES,
@@ -10,7 +10,7 @@ import {
   isCaptureStatusMessage,
   type CaptureControlMessage,
   type CaptureProcessorOptions,
-} from '../core/protocol.ts';
+} from '../platform/protocol.ts';
 
 export interface MicControllerCallbacks {
   /** Input RMS (0..1), about 20 times a second. */

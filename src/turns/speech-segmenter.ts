@@ -1,6 +1,6 @@
 import type { EndOfTurnPolicy } from './end-of-turn.ts';
-import type { TurnDetectionOptions } from './options.ts';
-import { concatPcm } from './pcm.ts';
+import type { TurnDetectionOptions } from '../platform/options.ts';
+import { concatPcm } from '../audio/pcm.ts';
 
 /**
  * Turns a stream of (frame, speech probability) pairs into visitor turns.

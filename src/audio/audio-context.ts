@@ -1,4 +1,4 @@
-import { VoiceAgentError } from '../core/errors.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
 
 /**
  * Resumes a context that autoplay policy left suspended. `resume()` never settles without

@@ -10,7 +10,7 @@
  *
  * DOM-free and unit-tested (`piper-voice.test.ts`).
  */
-import { VoiceAgentError } from './errors.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
 
 /** The voice used when the `voice` attribute is not set. */
 export const DEFAULT_VOICE_ID = 'en_US-joe-medium';

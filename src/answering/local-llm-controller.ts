@@ -1,21 +1,21 @@
 import * as Comlink from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { MeasuredCapabilities } from '../core/asr-plan.ts';
-import { VoiceAgentError, describeCause } from '../core/errors.ts';
+import type { MeasuredCapabilities } from '../hearing/asr-plan.ts';
+import { VoiceAgentError, describeCause } from '../platform/errors.ts';
 import {
   DEFAULT_MAX_NEW_TOKENS,
   planLocalLlm,
   wasmFallbackLlmPlan,
   type LlmPlan,
   type LlmPreferences,
-} from '../core/llm-plan.ts';
-import { LocalLlmResponder, type LocalLlmBackend, type TextArrival } from '../core/local-llm-responder.ts';
-import type { FileProgress, LlmGenerateResult, LlmWorkerApi } from '../core/protocol.ts';
-import type { Responder } from '../core/responder.ts';
+} from './llm-plan.ts';
+import { LocalLlmResponder, type LocalLlmBackend, type TextArrival } from './local-llm-responder.ts';
+import type { FileProgress, LlmGenerateResult, LlmWorkerApi } from '../platform/protocol.ts';
+import type { Responder } from './responder.ts';
 import type { VoiceDebugDetail } from '../events/debug.ts';
-import { measureCapabilities } from './asr-controller.ts';
-import { modelRuntime } from './model-runtime.ts';
-import { WorkerHandle } from './worker-handle.ts';
+import { measureCapabilities } from '../hearing/asr-controller.ts';
+import { modelRuntime } from '../platform/model-runtime.ts';
+import { WorkerHandle } from '../platform/worker-handle.ts';
 
 export interface LocalLlmSettings extends LlmPreferences {
   readonly maxNewTokens: number;

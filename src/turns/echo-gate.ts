@@ -1,4 +1,4 @@
-import { quantile } from './stats.ts';
+import { quantile } from '../platform/stats.ts';
 
 /**
  * How long after the agent's voice its echo may still be arriving: output and input

@@ -2,10 +2,10 @@ import * as Comlink from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import sileroModelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { VoiceAgentError } from '../core/errors.ts';
-import type { TurnDetectionOptions } from '../core/options.ts';
-import type { FileProgress, VadEvent, VadWorkerApi } from '../core/protocol.ts';
-import { WorkerHandle, absoluteUrl } from './worker-handle.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
+import type { TurnDetectionOptions } from '../platform/options.ts';
+import type { FileProgress, VadEvent, VadWorkerApi } from '../platform/protocol.ts';
+import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
 
 export interface VadControllerCallbacks {
   onEvent(event: VadEvent): void;

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LlmServer, type ScriptedReply } from '../../tests/e2e/support/llm-server.ts';
-import { VoiceAgentError } from './errors.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
 import {
   OpenAIResponder,
   parseRetryAfterMs,

@@ -1,14 +1,14 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { Conversation, type ConversationEntry } from '../core/conversation.ts';
-import { VoiceAgentError } from '../core/errors.ts';
-import { OpenAIResponder } from '../core/openai-responder.ts';
-import type { Responder } from '../core/responder.ts';
-import { ClauseSplitter, type Clause } from '../core/speakable-text.ts';
-import { streamReply } from '../core/stream-reply.ts';
+import { Conversation, type ConversationEntry } from './conversation.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
+import { OpenAIResponder } from './openai-responder.ts';
+import type { Responder } from './responder.ts';
+import { ClauseSplitter, type Clause } from '../speaking/speakable-text.ts';
+import { streamReply } from './stream-reply.ts';
 import type { VoiceResponseDetail } from '../events/response.ts';
 import type { VoiceResponseEndDetail } from '../events/response-end.ts';
 import { VoiceTurnEvent } from '../events/turn.ts';
-import type { ReplyHooks } from './speech-controller.ts';
+import type { ReplyHooks } from '../speaking/speech-controller.ts';
 
 /** Where answers come from when page code does not answer (`voice-turn`). */
 export interface ResponderSettings {

@@ -1,6 +1,6 @@
-import { resumeOrFail } from './audio-context.ts';
+import { resumeOrFail } from '../audio/audio-context.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { VoiceAgentError } from '../core/errors.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
 
 /**
  * How far ahead of the graph's clock a chunk that starts a stream is scheduled: one

@@ -4,16 +4,16 @@ import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import phonemizerWorkerUrl from 'piper-tts-web/dist/worker/PhonemizeWebWorker.js?url';
 import phonemizerWasmUrl from 'piper-tts-web/dist/piper/piper_phonemize.wasm?url';
 import phonemizerDataUrl from 'piper-tts-web/dist/piper/piper_phonemize.data?url';
-import { wallClockMs } from '../core/clock.ts';
-import { VoiceAgentError } from '../core/errors.ts';
-import { voiceUrls } from '../core/piper-voice.ts';
-import type { FileProgress, SynthesisResult, TtsAssets, TtsChunkRecord, TtsWorkerApi } from '../core/protocol.ts';
-import { splitClauses, type Clause } from '../core/speakable-text.ts';
-import { SpeechTimeline, startDelayMs } from '../core/speech-timeline.ts';
+import { wallClockMs } from '../platform/clock.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
+import { voiceUrls } from './piper-voice.ts';
+import type { FileProgress, SynthesisResult, TtsAssets, TtsChunkRecord, TtsWorkerApi } from '../platform/protocol.ts';
+import { splitClauses, type Clause } from './speakable-text.ts';
+import { SpeechTimeline, startDelayMs } from './speech-timeline.ts';
 import type { VoiceResponseDetail } from '../events/response.ts';
 import type { VoiceResponseEndDetail } from '../events/response-end.ts';
 import { PlaybackController, PlaybackStream } from './playback-controller.ts';
-import { WorkerHandle, absoluteUrl } from './worker-handle.ts';
+import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
 
 /** How often the played position is read to advance `voice-response` (ms). */
 const PROGRESS_INTERVAL_MS = 50;

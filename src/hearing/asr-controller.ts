@@ -7,15 +7,15 @@ import {
   type AsrPreferences,
   type AsrTask,
   type MeasuredCapabilities,
-} from '../core/asr-plan.ts';
-import { wallClockMs } from '../core/clock.ts';
-import { VoiceAgentError, describeCause } from '../core/errors.ts';
-import type { AsrResult, AsrWorkerApi, FileProgress } from '../core/protocol.ts';
-import { acceptTranscript, rmsOf, stripAnnotations } from '../core/transcript-filter.ts';
-import { TranscriptPlanner, type PlannerOutput, type TranscriptJob } from '../core/transcript-planner.ts';
+} from './asr-plan.ts';
+import { wallClockMs } from '../platform/clock.ts';
+import { VoiceAgentError, describeCause } from '../platform/errors.ts';
+import type { AsrResult, AsrWorkerApi, FileProgress } from '../platform/protocol.ts';
+import { acceptTranscript, rmsOf, stripAnnotations } from './transcript-filter.ts';
+import { TranscriptPlanner, type PlannerOutput, type TranscriptJob } from './transcript-planner.ts';
 import type { VoiceDebugDetail } from '../events/debug.ts';
-import { modelRuntime } from './model-runtime.ts';
-import { WorkerHandle } from './worker-handle.ts';
+import { modelRuntime } from '../platform/model-runtime.ts';
+import { WorkerHandle } from '../platform/worker-handle.ts';
 
 export interface AsrSettings extends AsrPreferences {
   /** False with `asr-model="none"`: no recognizer at all. */

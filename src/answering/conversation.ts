@@ -49,7 +49,7 @@
  * //     generated: 'Paris. It is on the Seine.' }
  * ```
  */
-import type { VoiceErrorCode } from './errors.ts';
+import type { VoiceErrorCode } from '../platform/errors.ts';
 import type { ChatMessage } from './responder.ts';
 
 /** Why a turn failed (a `VoiceAgentError` fits). */

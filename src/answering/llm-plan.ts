@@ -13,8 +13,8 @@
  * are slower on WASM). `local-llm-dtype` overrides the dtype on either device (the model
  * repository must hold that file, e.g. `onnx/model_q4f16.onnx`).
  */
-import type { MeasuredCapabilities } from './asr-plan.ts';
-import type { NumberOptionSpec } from './options.ts';
+import type { MeasuredCapabilities } from '../hearing/asr-plan.ts';
+import type { NumberOptionSpec } from '../platform/options.ts';
 
 export type LlmDevice = 'webgpu' | 'wasm';
 export type LlmDevicePreference = 'auto' | LlmDevice;

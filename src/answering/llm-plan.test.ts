@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MeasuredCapabilities } from './asr-plan.ts';
+import type { MeasuredCapabilities } from '../hearing/asr-plan.ts';
 import { planLocalLlm, wasmFallbackLlmPlan } from './llm-plan.ts';
 
 const MODEL = 'HuggingFaceTB/SmolLM2-360M-Instruct';

@@ -17,7 +17,7 @@
  * It never throws (except for programming errors before the first await).
  */
 import type { Conversation } from './conversation.ts';
-import { VoiceAgentError } from './errors.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
 import { isAbortError, type Responder } from './responder.ts';
 
 export interface StreamReplyOptions {

@@ -12,8 +12,8 @@
  *   code `model-load-failed` (naming the file), and the next turn tries again.
  * - A generation failure is `responder-failed` (the worker's message says what broke).
  */
-import { VoiceAgentError } from './errors.ts';
-import type { LlmGenerateRequest, LlmGenerateResult } from './protocol.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
+import type { LlmGenerateRequest, LlmGenerateResult } from '../platform/protocol.ts';
 import { abortError, raceAbort, throwIfAborted, type Responder, type ResponderRequest } from './responder.ts';
 
 /** What the responder needs from the model worker (the controller adapts the comlink facade). */

@@ -47,7 +47,7 @@
  * for await (const delta of responder.respond({ messages, signal, turnId })) speak(delta);
  * ```
  */
-import { VoiceAgentError, describeCause } from './errors.ts';
+import { VoiceAgentError, describeCause } from '../platform/errors.ts';
 import { abortError, type ChatMessage, type Responder, type ResponderRequest } from './responder.ts';
 import { SseParser, type SseEvent } from './sse.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Conversation } from './conversation.ts';
-import { VoiceAgentError } from './errors.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
 
 /** A complete turn: question, reply streamed in two deltas, finished. */
 function turn(c: Conversation, question: string, reply: string): number {

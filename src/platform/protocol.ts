@@ -5,8 +5,8 @@
  * MessagePort will deliver whatever anyone posts to it.
  */
 import type { TurnDetectionOptions } from './options.ts';
-import type { ChatMessage } from './responder.ts';
-import type { SegmenterEvent } from './speech-segmenter.ts';
+import type { ChatMessage } from '../answering/responder.ts';
+import type { SegmenterEvent } from '../turns/speech-segmenter.ts';
 
 /** Whisper and Silero both want 16 kHz mono. */
 export const TARGET_SAMPLE_RATE_HZ = 16_000;

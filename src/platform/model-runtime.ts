@@ -1,6 +1,6 @@
 import ortAsyncifyMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortAsyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import type { ModelRuntimeConfig } from '../core/protocol.ts';
+import type { ModelRuntimeConfig } from './protocol.ts';
 import { absoluteUrl } from './worker-handle.ts';
 
 /**

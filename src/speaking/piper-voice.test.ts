@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VoiceAgentError } from './errors.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
 import {
   DEFAULT_VOICE_ID,
   parseVoiceConfig,

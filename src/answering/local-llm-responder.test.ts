@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { VoiceAgentError } from './errors.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
 import { LocalLlmResponder, type LocalLlmBackend } from './local-llm-responder.ts';
-import type { LlmGenerateRequest, LlmGenerateResult } from './protocol.ts';
+import type { LlmGenerateRequest, LlmGenerateResult } from '../platform/protocol.ts';
 import { collectReply, isAbortError, type ChatMessage } from './responder.ts';
 
 const MESSAGES: ChatMessage[] = [

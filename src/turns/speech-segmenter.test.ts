@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SilenceEndOfTurnPolicy, type EndOfTurnContext, type EndOfTurnPolicy } from './end-of-turn.ts';
-import { DEFAULT_TURN_DETECTION, type TurnDetectionOptions } from './options.ts';
-import { concatPcm } from './pcm.ts';
+import { DEFAULT_TURN_DETECTION, type TurnDetectionOptions } from '../platform/options.ts';
+import { concatPcm } from '../audio/pcm.ts';
 import {
   MISFIRE_CARRY_MS,
   POST_SPEECH_PAD_MS,

@@ -99,6 +99,11 @@ export class ConversationController implements ReactiveController {
     this.conversation.reset();
   }
 
+  /** Loads what the configured responder needs ahead of the first turn (the `local-llm` model). */
+  async preload(): Promise<void> {
+    await this.settings.localResponder?.prepare?.();
+  }
+
   /** Runs one visitor turn through the loop. Resolves when its answer is over. */
   async runTurn(text: string, source: 'speech' | 'text'): Promise<void> {
     this.cancel();

@@ -47,6 +47,11 @@ export class LocalLlmResponder implements Responder {
     private readonly options: LocalLlmResponderOptions,
   ) {}
 
+  /** Loads the model now (`preload()`), not at the first turn. */
+  prepare(): Promise<void> {
+    return this.backend.load();
+  }
+
   async *respond({ messages, signal, turnId }: ResponderRequest): AsyncGenerator<string> {
     throwIfAborted(signal);
     try {

@@ -59,6 +59,8 @@ export interface ResponderRequest {
 export interface Responder {
   /** Streams the reply as text deltas (never empty strings). See the module comment for outcomes. */
   respond(request: ResponderRequest): AsyncIterable<string>;
+  /** Loads what answering needs ahead of the first turn (a model); rejects on failure. Optional. */
+  prepare?(): Promise<void>;
 }
 
 /**

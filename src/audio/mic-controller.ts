@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import captureWorkletUrl from '../../workers/capture.worklet.ts?worker&url';
 import { resumeOrFail } from './audio-context.ts';
-import { VoiceAgentError, classifyMediaError } from '../platform/errors.ts';
+import { MicOpenCancelled, VoiceAgentError, classifyMediaError } from '../platform/errors.ts';
 import {
   CAPTURE_PROCESSOR_NAME,
   FRAME_SAMPLES,
@@ -19,13 +19,6 @@ export interface MicControllerCallbacks {
   onEnded(error: VoiceAgentError): void;
 }
 
-/** Thrown by `open()` when `close()` was called before it finished. */
-export class MicOpenCancelled extends Error {
-  constructor() {
-    super('The microphone was closed while it was opening.');
-    this.name = 'MicOpenCancelled';
-  }
-}
 
 /**
  * Owns the microphone: permission, `getUserMedia` track, the capture `AudioContext` and

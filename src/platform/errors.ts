@@ -261,3 +261,11 @@ export function classifyMediaError(error: unknown, context: MediaErrorContext): 
 function isDomExceptionLike(value: unknown): boolean {
   return typeof value === 'object' && value !== null && 'name' in value && 'message' in value;
 }
+
+/** Thrown by the microphone's `open()` when `close()` was called before it finished: not a failure. */
+export class MicOpenCancelled extends Error {
+  constructor() {
+    super('The microphone was closed while it was opening.');
+    this.name = 'MicOpenCancelled';
+  }
+}

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_STATES, holdsAudio, transition, type AgentState, type TurnEffect, type TurnInput } from './turn-machine.ts';
+import { AGENT_STATES, holdsAudio, transition, type AgentState, type EndedTurn, type TurnEffect, type TurnInput } from './turn-machine.ts';
 
+/** A turn's audio as the VAD hands it over: the machine only carries it to `deliver-turn`. */
+const TURN: EndedTurn = {
+  type: 'speech-end',
+  audio: new Float32Array(16),
+  lastSpeechSample: 16,
+  startMs: 0,
+  endMs: 1,
+  lastSpeechMs: 1,
+  speechMs: 1,
+  emittedAt: 0,
+};
 const INPUTS: readonly TurnInput[] = [
   { type: 'start', voiceInput: true },
   { type: 'start', voiceInput: false },
@@ -11,8 +22,8 @@ const INPUTS: readonly TurnInput[] = [
   { type: 'talk-pressed' },
   { type: 'talk-released' },
   { type: 'speech-start' },
-  { type: 'speech-end', transcribe: false },
-  { type: 'speech-end', transcribe: true },
+  { type: 'speech-end', transcribe: false, turn: TURN },
+  { type: 'speech-end', transcribe: true, turn: TURN },
   { type: 'transcribed' },
   { type: 'misfire' },
 ];
@@ -23,7 +34,8 @@ const key = (input: TurnInput) =>
     : input.type === 'speech-end'
       ? `speech-end(transcribe=${input.transcribe})`
       : input.type;
-const effects = (...types: TurnEffect['type'][]) => types.map((type) => ({ type }));
+const effects = (...types: TurnEffect['type'][]): TurnEffect[] =>
+  types.map((type) => (type === 'deliver-turn' ? { type, turn: TURN } : ({ type } as TurnEffect)));
 
 /**
  * The whole table, written out by hand: every (state, input) pair that does something.
@@ -92,17 +104,17 @@ describe('transition', () => {
       { type: 'start', voiceInput: true },
       { type: 'audio-ready' },
       { type: 'speech-start' },
-      { type: 'speech-end', transcribe: false },
+      { type: 'speech-end', transcribe: false, turn: TURN },
       { type: 'misfire' },
       { type: 'speech-start' },
-      { type: 'speech-end', transcribe: true },
+      { type: 'speech-end', transcribe: true, turn: TURN },
       { type: 'speech-start' }, // the visitor goes on while the last turn is transcribed
       { type: 'transcribed' }, // …so its transcript does not change the state
-      { type: 'speech-end', transcribe: true },
+      { type: 'speech-end', transcribe: true, turn: TURN },
       { type: 'transcribed' },
       { type: 'speech-start' },
       { type: 'stop' },
-      { type: 'speech-end', transcribe: false }, // a late VAD event after stop is ignored
+      { type: 'speech-end', transcribe: false, turn: TURN }, // a late VAD event after stop is ignored
     ];
     let state: AgentState = 'idle';
     const seen: string[] = [];
@@ -204,7 +216,7 @@ describe('speaking (speak-start / speak-end)', () => {
   it('ignores VAD and push-to-talk input while speaking (no barge-in yet)', () => {
     const inputs: TurnInput[] = [
       { type: 'speech-start' },
-      { type: 'speech-end', transcribe: true },
+      { type: 'speech-end', transcribe: true, turn: TURN },
       { type: 'transcribed' },
       { type: 'misfire' },
       { type: 'talk-pressed' },
@@ -221,7 +233,7 @@ describe('speaking (speak-start / speak-end)', () => {
       { type: 'start', voiceInput: true },
       { type: 'audio-ready' },
       { type: 'speech-start' },
-      { type: 'speech-end', transcribe: true },
+      { type: 'speech-end', transcribe: true, turn: TURN },
       { type: 'speak-start' },
       { type: 'speech-start' }, // our own voice through the mic: ignored
       { type: 'transcribed' }, // the final transcript lands while the agent talks: ignored
@@ -353,7 +365,7 @@ describe('speaking (speak-start / speak-end)', () => {
       // Without a held answer, words change nothing.
       expect(transition('transcribing', { type: 'words-heard' })).toEqual({ state: 'transcribing', effects: [] });
       // Without a recognizer the confirmed speech itself is the interruption.
-      expect(transition('user-speaking', { type: 'speech-end', transcribe: false }, held('speaking'))).toEqual({
+      expect(transition('user-speaking', { type: 'speech-end', transcribe: false, turn: TURN }, held('speaking'))).toEqual({
         state: 'listening',
         effects: effects('deliver-turn', 'drop-reply'),
       });
@@ -374,7 +386,7 @@ describe('speaking (speak-start / speak-end)', () => {
         effects: effects('resume-reply'),
       });
       // The turn goes on to the recognizer with the answer still held.
-      expect(transition('user-speaking', { type: 'speech-end', transcribe: true }, held('speaking'))).toEqual({
+      expect(transition('user-speaking', { type: 'speech-end', transcribe: true, turn: TURN }, held('speaking'))).toEqual({
         state: 'transcribing',
         effects: effects('deliver-turn'),
       });
@@ -384,7 +396,7 @@ describe('speaking (speak-start / speak-end)', () => {
       const steps: [TurnInput, boolean, 'speaking' | 'thinking' | 'none'][] = [
         [{ type: 'barge-in' }, false, 'speaking'],
         [{ type: 'speech-start' }, true, 'speaking'],
-        [{ type: 'speech-end', transcribe: true }, true, 'speaking'],
+        [{ type: 'speech-end', transcribe: true, turn: TURN }, true, 'speaking'],
         [{ type: 'words-heard' }, true, 'speaking'],
         [{ type: 'transcribed' }, false, 'none'],
         [{ type: 'reply-start' }, false, 'thinking'],

@@ -10,6 +10,11 @@
  * `start()` while loading) leave the state unchanged and produce no effects.
  */
 
+import type { VadEvent } from '../platform/protocol.ts';
+
+/** A finished turn as the VAD closed it: its audio and timing travel with the input and effect. */
+export type EndedTurn = Extract<VadEvent, { type: 'speech-end' }>;
+
 /** What the agent is doing; mirrored by the element's `state` and custom states. */
 export type AgentState =
   | 'idle'
@@ -59,7 +64,7 @@ export type TurnInput =
    * The VAD closed the visitor's turn (its audio travels beside this input). `transcribe`:
    * a speech recognizer will turn it into text (state `transcribing` until `transcribed`).
    */
-  | { readonly type: 'speech-end'; readonly transcribe: boolean }
+  | { readonly type: 'speech-end'; readonly transcribe: boolean; readonly turn: EndedTurn }
   /** The final transcript of the last turn is out (or the turn had no words). */
   | { readonly type: 'transcribed' }
   /** The VAD dropped a would-be turn as a misfire. */
@@ -82,7 +87,7 @@ export type TurnEffect =
   | { readonly type: 'begin-manual-turn' }
   | { readonly type: 'end-manual-turn' }
   /** Hand the finished turn's audio on (to `voice-speech-end` listeners and the recognizer). */
-  | { readonly type: 'deliver-turn' }
+  | { readonly type: 'deliver-turn'; readonly turn: EndedTurn }
   /**
    * Pause the answer (its audio fades out and waits; the responder keeps going): the
    * visitor may be interrupting, or may only have coughed.
@@ -181,7 +186,7 @@ export function transition(
 
     case 'speech-end':
       if (state !== 'user-speaking') return stay(state);
-      return go(input.transcribe ? 'transcribing' : 'listening', { type: 'deliver-turn' });
+      return go(input.transcribe ? 'transcribing' : 'listening', { type: 'deliver-turn', turn: input.turn });
 
     case 'transcribed':
       return state === 'transcribing' ? go('listening') : stay(state);
@@ -313,11 +318,105 @@ function whileHeld(state: AgentState, input: TurnInput, context: TurnContext): T
     case 'speech-end':
       // Without a recognizer there are no words to wait for: confirmed speech is the interruption.
       if (state !== 'user-speaking' || input.transcribe) return null;
-      return go('listening', { type: 'deliver-turn' }, { type: 'drop-reply' });
+      return go('listening', { type: 'deliver-turn', turn: input.turn }, { type: 'drop-reply' });
     case 'audio-lost':
       return go('error', { type: 'release-audio' }, { type: 'drop-reply' });
     default:
       return null;
+  }
+}
+
+/** Facts about the answer that only its owners know, read at each input. */
+export interface AnswerFacts {
+  /** Speech over an answer interrupts it (the `interruptions` attribute). */
+  readonly interruptions: boolean;
+  /** See {@link TurnContext.replyActivity}. */
+  readonly replyActivity: 'speaking' | 'thinking' | 'none';
+}
+
+/** The result of {@link TurnMachine.fire}. */
+export interface FiredTransition extends TransitionResult {
+  readonly previous: AgentState;
+  /** The answer was held before this input (a `release-audio` should let it play on). */
+  readonly wasHeld: boolean;
+}
+
+/**
+ * All of one conversation's turn state around the pure {@link transition} table: the
+ * state, whether the microphone and a held answer are ours, and the VAD's open turn (its
+ * id, whether it is confirmed, whether the recognizer has it). The session feeds it inputs
+ * and carries out the effects; nothing else keeps turn state.
+ */
+export class TurnMachine {
+  state: AgentState = 'idle';
+  /** `acquire-audio` ran and `release-audio` has not since. */
+  micHeld = false;
+  /** `hold-reply` ran and no `resume-reply` / `drop-reply` / `release-audio` since. */
+  replyHeld = false;
+  /** Id of the VAD's current (or last) confirmed turn. */
+  lastTurnId = 0;
+  /** Turns up to this id were spoken before the hold: their words do not drop the held answer. */
+  heldAfterTurnId = 0;
+  /** The VAD's open turn (speech-onset seen, no end or misfire since), or null. */
+  vadTurn: { confirmed: boolean; startMs: number; recognized: boolean } | null = null;
+
+  fire(input: TurnInput, facts: AnswerFacts): FiredTransition {
+    const previous = this.state;
+    const wasHeld = this.replyHeld;
+    const result = transition(previous, input, {
+      micHeld: this.micHeld,
+      interruptions: facts.interruptions,
+      replyHeld: this.replyHeld,
+      replyActivity: facts.replyActivity,
+    });
+    for (const effect of result.effects) {
+      if (effect.type === 'acquire-audio') this.micHeld = true;
+      if (effect.type === 'release-audio') {
+        this.micHeld = false;
+        this.replyHeld = false;
+        this.vadTurn = null;
+      }
+      if (effect.type === 'hold-reply') this.replyHeld = true;
+      if (effect.type === 'resume-reply' || effect.type === 'drop-reply') this.replyHeld = false;
+    }
+    this.state = result.state;
+    return { ...result, previous, wasHeld };
+  }
+
+  /** The VAD saw the first speech frame of a turn. */
+  openVadTurn(): void {
+    this.vadTurn ??= { confirmed: false, startMs: 0, recognized: false };
+  }
+
+  /** The VAD confirmed the open turn (speech-start): it gets the next turn id. */
+  confirmVadTurn(startMs: number): number {
+    this.vadTurn = { confirmed: true, startMs, recognized: false };
+    return ++this.lastTurnId;
+  }
+
+  /**
+   * Hands the confirmed VAD turn to the recognizer if it is the visitor's (state
+   * `user-speaking`, not an answer's echo) and not handed over yet. Returns the turn id, or null.
+   */
+  recognizeVadTurn(): number | null {
+    const turn = this.vadTurn;
+    if (!turn?.confirmed || turn.recognized || this.state !== 'user-speaking') return null;
+    turn.recognized = true;
+    return this.lastTurnId;
+  }
+
+  /** The recognizer has the open turn. */
+  get recognizing(): boolean {
+    return this.vadTurn?.recognized ?? false;
+  }
+
+  /** A barge-in holds the answer: words of turns after the one before it may drop it. */
+  markHold(): void {
+    this.heldAfterTurnId = this.vadTurn?.confirmed ? this.lastTurnId - 1 : this.lastTurnId;
+  }
+
+  closeVadTurn(): void {
+    this.vadTurn = null;
   }
 }
 

@@ -1,0 +1,445 @@
+import { describe, expect, it } from 'vitest';
+import type { ConversationEntry } from '../answering/conversation.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
+import type { VadEvent } from '../platform/protocol.ts';
+import type {
+  MicrophonePort,
+  RecognizerPort,
+  ResponderPort,
+  SessionPorts,
+  SessionSinks,
+  SpeakerPort,
+  TurnDetectorPort,
+} from './ports.ts';
+import { VoiceSession } from './voice-session.ts';
+
+// Every port here is a FAKE: scripted stand-ins that record what the session asks of them
+// and let a test report back through the session's sinks as the real controllers would.
+
+class FakeMicrophone implements MicrophonePort {
+  opened = 0;
+  closed = 0;
+  failWith: Error | null = null;
+  async open(): Promise<MessagePort> {
+    this.opened++;
+    if (this.failWith) throw this.failWith;
+    return new MessageChannel().port1;
+  }
+  async close(): Promise<void> {
+    this.closed++;
+  }
+}
+
+class FakeTurnDetector implements TurnDetectorPort {
+  readonly calls: string[] = [];
+  async load(): Promise<void> {
+    this.calls.push('load');
+  }
+  async start(): Promise<void> {
+    this.calls.push('start');
+  }
+  async configure(): Promise<void> {
+    this.calls.push('configure');
+  }
+  async beginManualTurn(): Promise<void> {
+    this.calls.push('begin-manual');
+  }
+  async endManualTurn(): Promise<void> {
+    this.calls.push('end-manual');
+  }
+  async dropTurn(): Promise<void> {
+    this.calls.push('drop');
+  }
+  async trimTurn(onsetMs: number, keepMs: number): Promise<void> {
+    this.calls.push(`trim ${onsetMs} ${keepMs}`);
+  }
+  dispose(): void {
+    this.calls.push('dispose');
+  }
+}
+
+class FakeRecognizer implements RecognizerPort {
+  available = true;
+  readonly calls: string[] = [];
+  endedAudio: Float32Array | null = null;
+  async load(): Promise<boolean> {
+    return true;
+  }
+  beginTurn(turnId: number): void {
+    this.calls.push(`begin ${turnId}`);
+  }
+  appendAudio(turnId: number, audio: Float32Array): void {
+    this.calls.push(`append ${turnId} ${audio.length}`);
+  }
+  endTurn(turnId: number, audio: Float32Array): void {
+    this.calls.push(`end ${turnId}`);
+    this.endedAudio = audio;
+  }
+  dispose(): void {
+    this.calls.push('dispose');
+  }
+}
+
+/** Plays nothing: `finish()` stands for the last sample leaving the speakers. */
+class FakeSpeaker implements SpeakerPort {
+  isSpeaking = false;
+  outputRms = 0.1;
+  readonly calls: string[] = [];
+  constructor(private readonly sinks: () => SessionSinks) {}
+  async preload(): Promise<void> {}
+  say(text: string): Promise<void> {
+    this.calls.push(`say ${text}`);
+    if (!text) return Promise.resolve();
+    if (!this.isSpeaking) {
+      this.isSpeaking = true;
+      this.sinks().speakingChange(true);
+    }
+    return Promise.resolve();
+  }
+  finish(): void {
+    this.isSpeaking = false;
+    this.sinks().speakingChange(false);
+  }
+  hold(): void {
+    this.calls.push('hold');
+  }
+  resume(): void {
+    this.calls.push('resume');
+  }
+  interrupt(): void {
+    this.calls.push('interrupt');
+    if (this.isSpeaking) this.finish();
+  }
+  stop(): void {
+    this.calls.push('stop');
+    this.interrupt();
+  }
+  outputLevelBetween(): number {
+    return this.isSpeaking ? this.outputRms : 0;
+  }
+}
+
+/** Answers every turn with `reply` (spoken through the fake speaker), or fails with `failWith`. */
+class FakeResponder implements ResponderPort {
+  readonly history: ConversationEntry[] = [];
+  busy = false;
+  reply = 'Hello to you.';
+  failWith: VoiceAgentError | null = null;
+  readonly turns: string[] = [];
+  cancelled = 0;
+  private nextTurnId = 0;
+  constructor(
+    private readonly sinks: () => SessionSinks,
+    private readonly speaker: FakeSpeaker,
+  ) {}
+  async preload(): Promise<void> {}
+  async runTurn(text: string): Promise<void> {
+    this.turns.push(text);
+    this.busy = true;
+    const turnId = ++this.nextTurnId;
+    this.sinks().replyStart(turnId);
+    this.sinks().firstDelta();
+    if (this.failWith) {
+      this.sinks().error(this.failWith);
+      this.busy = false;
+      this.sinks().replyEnd();
+      return;
+    }
+    this.sinks().replyText(this.reply);
+    await this.speaker.say(this.reply);
+  }
+  /** The responder has streamed everything (the speaker may still be playing). */
+  complete(): void {
+    this.busy = false;
+    this.sinks().replyEnd();
+  }
+  cancel(): void {
+    if (!this.busy) return;
+    this.cancelled++;
+    this.busy = false;
+  }
+  reset(): void {
+    this.cancel();
+  }
+}
+
+interface Harness {
+  session: VoiceSession;
+  sinks: SessionSinks;
+  mic: FakeMicrophone;
+  turns: FakeTurnDetector;
+  recognizer: FakeRecognizer;
+  speaker: FakeSpeaker;
+  responder: FakeResponder;
+  events: Event[];
+  eventTypes(): string[];
+  states(): string[];
+}
+
+function harness(): Harness {
+  let sinks!: SessionSinks;
+  const mic = new FakeMicrophone();
+  const turns = new FakeTurnDetector();
+  const recognizer = new FakeRecognizer();
+  const speaker = new FakeSpeaker(() => sinks);
+  const responder = new FakeResponder(() => sinks, speaker);
+  const events: Event[] = [];
+  const session = new VoiceSession(
+    (given): SessionPorts => {
+      sinks = given;
+      return { microphone: mic, turns, recognizer, speaker, responder };
+    },
+    { dispatch: (event) => events.push(event), changed: () => {}, level: () => {} },
+  );
+  session.configure({ debug: true });
+  return {
+    session,
+    sinks,
+    mic,
+    turns,
+    recognizer,
+    speaker,
+    responder,
+    events,
+    eventTypes: () => events.map((event) => event.type).filter((type) => type !== 'voice-level'),
+    states: () => events.filter((e) => e.type === 'voice-state-change').map((e) => (e as Event & { detail: { state: string } }).detail.state),
+  };
+}
+
+const at = Date.now();
+const vad = {
+  onset: (): VadEvent => ({ type: 'speech-onset', startMs: 1000, emittedAt: at }),
+  start: (): VadEvent => ({ type: 'speech-start', startMs: 1000, emittedAt: at }),
+  audio: (samples = 1024): VadEvent => ({
+    type: 'speech-audio',
+    audio: new Float32Array(samples),
+    offsetSamples: 0,
+    trailingSilenceSamples: 0,
+    emittedAt: at,
+  }),
+  end: (samples = 16_000): VadEvent => ({
+    type: 'speech-end',
+    audio: new Float32Array(samples),
+    lastSpeechSample: samples,
+    startMs: 1000,
+    endMs: 2000,
+    lastSpeechMs: 2000,
+    speechMs: 900,
+    emittedAt: at,
+    lastSpeechAt: at,
+  }),
+  misfire: (): VadEvent => ({ type: 'misfire', startMs: 1000, endMs: 1100, emittedAt: at }),
+  sustained: (rms: number): VadEvent => ({
+    type: 'speech-sustained',
+    onsetMs: 5000,
+    atMs: 5160,
+    rms,
+    emittedAt: Date.now(),
+  }),
+};
+
+/** Lets the session's promise chains (start(), say()) settle. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Started and listening, then the visitor says one sentence, which the agent answers aloud. */
+async function speakingAfterOneTurn(h: Harness): Promise<void> {
+  await h.session.start();
+  h.sinks.turnEvent(vad.onset());
+  h.sinks.turnEvent(vad.start());
+  h.sinks.turnEvent(vad.end());
+  h.sinks.transcript({ turnId: 1, text: 'What time is it?', final: true, language: 'en' });
+  await settle();
+  expect(h.session.state).toBe('speaking');
+}
+
+/** The agent speaks long enough for the echo gate to learn its coupling (mic = 5 % of output). */
+function teachEcho(h: Harness): void {
+  for (let i = 0; i < 20; i++) h.sinks.level(h.speaker.outputRms * 0.05);
+}
+
+describe('VoiceSession', () => {
+  it('runs a whole spoken conversation turn through its ports', async () => {
+    const h = harness();
+    await h.session.start();
+    expect(h.mic.opened).toBe(1);
+    expect(h.turns.calls).toEqual(['load', 'start']);
+    expect(h.session.state).toBe('listening');
+
+    h.sinks.turnEvent(vad.onset());
+    h.sinks.turnEvent(vad.start());
+    expect(h.session.state).toBe('user-speaking');
+    expect(h.recognizer.calls).toEqual(['begin 1']);
+    h.sinks.turnEvent(vad.audio(1024));
+    const ended = vad.end(16_000);
+    h.sinks.turnEvent(ended);
+    expect(h.session.state).toBe('transcribing');
+    expect(h.recognizer.calls).toEqual(['begin 1', 'append 1 1024', 'end 1']);
+    // The turn's audio travels with its event, to listeners and to the recognizer alike.
+    const speechEnd = h.events.find((e) => e.type === 'voice-speech-end') as Event & { detail: { audio: Float32Array } };
+    expect(speechEnd.detail.audio).toBe((ended as { audio: Float32Array }).audio);
+    expect(h.recognizer.endedAudio).toBe(speechEnd.detail.audio);
+
+    h.sinks.transcript({ turnId: 1, text: 'What time is it?', final: true, language: 'en' });
+    await settle();
+    expect(h.responder.turns).toEqual(['What time is it?']);
+    expect(h.speaker.calls).toEqual(['say Hello to you.']);
+    expect(h.session.state).toBe('speaking');
+    expect(h.session.display.captions.map((c) => `${c.speaker}: ${c.text}`)).toEqual(['user: What time is it?', 'agent: Hello to you.']);
+
+    h.responder.complete();
+    h.speaker.finish();
+    expect(h.session.state).toBe('listening');
+    expect(h.states()).toEqual(['loading', 'listening', 'user-speaking', 'transcribing', 'listening', 'thinking', 'speaking', 'listening']);
+    expect(h.eventTypes()).toEqual([
+      'voice-state-change',
+      'voice-state-change',
+      'voice-state-change',
+      'voice-speech-start',
+      'voice-state-change',
+      'voice-speech-end',
+      'voice-transcript',
+      'voice-state-change', // listening
+      'voice-state-change', // thinking
+      'voice-metrics', // measured at the first audio, before the state says so
+      'voice-state-change', // speaking
+      'voice-state-change', // listening
+    ]);
+    const metrics = h.events.find((e) => e.type === 'voice-metrics') as Event & { detail: Record<string, unknown> };
+    expect(metrics.detail['turnId']).toBe(1);
+    expect(metrics.detail['source']).toBe('speech');
+    expect(typeof metrics.detail['voiceToVoiceMs']).toBe('number');
+  });
+
+  it('holds the answer on a barge-in and resumes it when the turn has no words', async () => {
+    const h = harness();
+    await speakingAfterOneTurn(h);
+    teachEcho(h);
+    h.sinks.turnEvent(vad.onset());
+    h.sinks.turnEvent(vad.sustained(0.05)); // 10× the learned echo: the visitor
+    expect(h.session.state).toBe('user-speaking');
+    expect(h.speaker.calls).toContain('hold');
+    expect(h.turns.calls.at(-1)).toMatch(/^trim 5000 /);
+    h.sinks.turnEvent(vad.misfire()); // a cough
+    expect(h.speaker.calls.at(-1)).toBe('resume');
+    expect(h.session.state).toBe('speaking');
+    expect(h.responder.cancelled).toBe(0);
+  });
+
+  it("drops the held answer when the visitor's turn has words", async () => {
+    const h = harness();
+    await speakingAfterOneTurn(h);
+    teachEcho(h);
+    h.sinks.turnEvent(vad.onset());
+    h.sinks.turnEvent(vad.sustained(0.05));
+    h.sinks.turnEvent(vad.start());
+    expect(h.recognizer.calls.at(-1)).toBe('begin 2');
+    h.sinks.transcript({ turnId: 2, text: 'Stop, wait', final: false, language: 'en' });
+    expect(h.speaker.calls).toContain('interrupt');
+    expect(h.responder.cancelled).toBe(1);
+    h.sinks.turnEvent(vad.end());
+    h.sinks.transcript({ turnId: 2, text: 'Stop, wait a moment.', final: true, language: 'en' });
+    await settle();
+    expect(h.responder.turns).toEqual(['What time is it?', 'Stop, wait a moment.']);
+    const outcomes = h.events
+      .filter((e) => e.type === 'voice-debug')
+      .map((e) => (e as Event & { detail: { outcome?: string } }).detail.outcome);
+    expect(outcomes).toEqual(['hold', 'drop']);
+  });
+
+  it('puts speech at the level of its own echo down to the echo, and keeps speaking', async () => {
+    const h = harness();
+    await speakingAfterOneTurn(h);
+    teachEcho(h);
+    h.sinks.turnEvent(vad.onset());
+    h.sinks.turnEvent(vad.sustained(0.006)); // about the learned echo (0.005)
+    expect(h.session.state).toBe('speaking');
+    expect(h.speaker.calls).not.toContain('hold');
+    const echo = h.events.find((e) => e.type === 'voice-debug') as Event & { detail: { outcome: string } };
+    expect(echo.detail.outcome).toBe('echo');
+    // When the answer ends, the VAD's turn on the agent's own voice is forgotten.
+    h.responder.complete();
+    h.speaker.finish();
+    expect(h.turns.calls.at(-1)).toBe('drop');
+  });
+
+  it("does not let the agent's own words, transcribed, drop its held answer", async () => {
+    const h = harness();
+    await speakingAfterOneTurn(h);
+    h.sinks.response({ delta: 'Hello to you.', text: 'Hello to you.' });
+    teachEcho(h);
+    h.sinks.turnEvent(vad.onset());
+    h.sinks.turnEvent(vad.sustained(0.05));
+    h.sinks.turnEvent(vad.start());
+    h.sinks.turnEvent(vad.end());
+    h.sinks.transcript({ turnId: 2, text: 'Hello to you.', final: true, language: 'en' });
+    expect(h.responder.cancelled).toBe(0);
+    expect(h.speaker.calls.at(-1)).toBe('resume');
+    expect(h.session.state).toBe('speaking');
+  });
+
+  it('reports a failing responder and goes back to listening', async () => {
+    const h = harness();
+    h.responder.failWith = new VoiceAgentError('llm-unreachable', 'The LLM could not be reached.');
+    await h.session.start();
+    h.sinks.turnEvent(vad.onset());
+    h.sinks.turnEvent(vad.start());
+    h.sinks.turnEvent(vad.end());
+    h.sinks.transcript({ turnId: 1, text: 'Hello?', final: true, language: 'en' });
+    await settle();
+    const error = h.events.find((e) => e.type === 'voice-error') as Event & { detail: { code: string } };
+    expect(error.detail.code).toBe('llm-unreachable');
+    expect(h.session.display.error?.code).toBe('llm-unreachable');
+    expect(h.session.state).toBe('listening');
+    const metrics = h.events.find((e) => e.type === 'voice-metrics') as Event & { detail: { firstAudioMs: number | null } };
+    expect(metrics.detail.firstAudioMs).toBeNull();
+  });
+
+  it('stops mid-turn: releases every resource and ignores late turn events', async () => {
+    const h = harness();
+    await h.session.start();
+    h.sinks.turnEvent(vad.onset());
+    h.sinks.turnEvent(vad.start());
+    await h.session.stop();
+    expect(h.session.state).toBe('idle');
+    expect(h.mic.closed).toBeGreaterThanOrEqual(1);
+    expect(h.turns.calls.at(-1)).toBe('dispose');
+    expect(h.recognizer.calls.at(-1)).toBe('dispose');
+    expect(h.speaker.calls).toContain('stop');
+    const before = h.events.length;
+    h.sinks.turnEvent(vad.end()); // a VAD event already on its way when stop() ran
+    expect(h.session.state).toBe('idle');
+    expect(h.events.slice(before).some((e) => e.type === 'voice-speech-end')).toBe(false);
+    expect(h.recognizer.calls).not.toContain('end 1');
+  });
+
+  it('tears down mid-answer (the element left the page): idle, microphone released', async () => {
+    const h = harness();
+    await speakingAfterOneTurn(h);
+    h.session.detach();
+    expect(h.session.state).toBe('idle');
+    expect(h.turns.calls.at(-1)).toBe('dispose');
+    expect(h.session.micHeld).toBe(false);
+  });
+
+  it('reports a denied microphone and stays usable for text', async () => {
+    const h = harness();
+    h.mic.failWith = new VoiceAgentError('mic-permission-denied', 'Microphone access was denied.');
+    await h.session.start();
+    expect(h.session.state).toBe('error');
+    expect(h.session.display.error?.code).toBe('mic-permission-denied');
+    h.session.send('typed instead');
+    await settle();
+    expect(h.responder.turns).toEqual(['typed instead']);
+  });
+
+  it('answers without a recognizer by noting the turn, and lets the turn machine skip transcribing', async () => {
+    const h = harness();
+    h.recognizer.available = false;
+    await h.session.start();
+    h.sinks.turnEvent(vad.onset());
+    h.sinks.turnEvent(vad.start());
+    h.sinks.turnEvent(vad.end(32_000));
+    expect(h.session.state).toBe('listening');
+    expect(h.session.display.captions.at(-1)?.text).toBe('You spoke for 2.0 s');
+  });
+});

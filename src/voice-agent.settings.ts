@@ -1,0 +1,146 @@
+/**
+ * Where `<voice-agent>`'s attributes and properties become settings: every option is
+ * validated here (warn once, use the default, never throw) and handed to the port or
+ * the session that uses it. Only what changed is resolved again.
+ */
+import { LOCAL_LLM_MAX_TOKENS, LLM_DEVICE_PREFERENCES, type LlmDevicePreference } from './answering/llm-plan.ts';
+import { ASR_DEVICE_PREFERENCES, ASR_TASKS, parseDtype, type AsrDevicePreference, type AsrTask } from './hearing/asr-plan.ts';
+import {
+  SPEAKING_RATE,
+  VOICE_AGENT_MODES,
+  resolveTurnDetection,
+  validateBaseUrl,
+  validateEnum,
+  validateNumber,
+  type VoiceAgentMode,
+} from './platform/options.ts';
+import type { BrowserPorts } from './session/browser-ports.ts';
+import type { VoiceSession } from './session/voice-session.ts';
+import { DEFAULT_VOICE_ID } from './speaking/piper-voice.ts';
+
+/** The element's public options, as a page author set them (unvalidated). */
+export interface VoiceAgentOptions {
+  modelBaseUrl: string | undefined;
+  silenceMs: number | undefined;
+  vadThreshold: number | undefined;
+  minSpeechMs: number | undefined;
+  debug: boolean;
+  mode: VoiceAgentMode;
+  asrModel: string | undefined;
+  asrDevice: AsrDevicePreference;
+  asrDtype: string | undefined;
+  language: string | undefined;
+  task: AsrTask;
+  llmUrl: string | undefined;
+  llmModel: string | undefined;
+  interruptions: 'on' | 'off';
+  systemPrompt: string | undefined;
+  llmHeaders: Readonly<Record<string, string>> | undefined;
+  llmToken: (() => string | null | undefined | Promise<string | null | undefined>) | undefined;
+  localLlm: string | undefined;
+  localLlmDevice: LlmDevicePreference;
+  localLlmDtype: string | undefined;
+  localLlmMaxTokens: number | undefined;
+  voice: string;
+  speakingRate: number | undefined;
+}
+
+type Key = keyof VoiceAgentOptions;
+
+/** What `apply` needs besides the options themselves. */
+export interface SettingsTargets {
+  readonly session: VoiceSession;
+  readonly ports: BrowserPorts;
+  readonly warn: (message: string) => void;
+  /** The page's base URL, for relative `model-base-url` / `llm-url`. */
+  readonly baseUri: string;
+  /** The nearest `lang` around the element (for `language` unset). */
+  readonly inheritedLang: () => string | null | undefined;
+}
+
+/**
+ * Resolves the options in `changed` (all of them on the first call) and configures the
+ * session and ports. Returns the validated mode and model base URL the element renders with.
+ */
+export class SettingsResolver {
+  mode: VoiceAgentMode = 'hands-free';
+  modelBaseUrl: string | undefined;
+
+  constructor(private readonly targets: SettingsTargets) {}
+
+  apply(options: VoiceAgentOptions, changed: { has(key: Key): boolean }): void {
+    const { session, ports, warn, baseUri } = this.targets;
+    const any = (...keys: Key[]) => keys.some((key) => changed.has(key));
+    if (any('modelBaseUrl')) this.modelBaseUrl = validateBaseUrl('model-base-url', options.modelBaseUrl, baseUri, warn);
+    if (any('mode')) this.mode = validateEnum('mode', options.mode, VOICE_AGENT_MODES, 'hands-free', warn);
+    if (any('mode', 'interruptions', 'debug')) {
+      session.configure({
+        mode: this.mode,
+        debug: options.debug,
+        interruptions: validateEnum('interruptions', options.interruptions, ['on', 'off'] as const, 'on', warn) === 'on',
+      });
+    }
+    if (any('silenceMs', 'vadThreshold', 'minSpeechMs')) {
+      const { silenceMs, vadThreshold, minSpeechMs } = options;
+      session.configure({ turnDetection: resolveTurnDetection({ silenceMs, vadThreshold, minSpeechMs }, warn) });
+    }
+    if (any('modelBaseUrl', 'asrModel', 'asrDevice', 'asrDtype', 'language', 'task')) {
+      const model = options.asrModel?.trim();
+      const { dtype, error } = parseDtype(options.asrDtype);
+      if (error) warn(`${error}; using the default for the device.`);
+      ports.recognizer.configure({
+        enabled: model !== 'none',
+        model: model || undefined,
+        device: validateEnum('asr-device', options.asrDevice, ASR_DEVICE_PREFERENCES, 'auto', warn),
+        dtype,
+        language: this.resolveLanguage(options.language),
+        task: validateEnum('task', options.task, ASR_TASKS, 'transcribe', warn),
+        modelBaseUrl: this.modelBaseUrl,
+      });
+    }
+    if (any('voice', 'speakingRate', 'modelBaseUrl')) {
+      ports.speaker.settings = {
+        // An invalid id is reported (voice-invalid) when a reply is spoken, not replaced.
+        voiceId: String(options.voice || DEFAULT_VOICE_ID).trim(),
+        modelBaseUrl: this.modelBaseUrl,
+        speakingRate: validateNumber(SPEAKING_RATE, options.speakingRate, warn),
+      };
+    }
+    if (any('localLlm', 'localLlmDevice', 'localLlmDtype', 'localLlmMaxTokens', 'modelBaseUrl')) {
+      const model = options.localLlm?.trim();
+      ports.localLlm.configure(
+        model
+          ? {
+              model,
+              device: validateEnum('local-llm-device', options.localLlmDevice, LLM_DEVICE_PREFERENCES, 'auto', warn),
+              dtype: options.localLlmDtype?.trim() || undefined,
+              maxNewTokens: validateNumber(LOCAL_LLM_MAX_TOKENS, options.localLlmMaxTokens, warn),
+              modelBaseUrl: this.modelBaseUrl,
+            }
+          : null,
+      );
+    }
+    if (any('llmUrl', 'llmModel', 'systemPrompt', 'llmHeaders', 'llmToken', 'localLlm')) {
+      ports.responder.settings = {
+        llmUrl: validateBaseUrl('llm-url', options.llmUrl, baseUri, warn),
+        llmModel: options.llmModel?.trim() || undefined,
+        systemPrompt: options.systemPrompt?.trim() || undefined,
+        headers: options.llmHeaders,
+        getToken: options.llmToken,
+        localResponder: ports.localLlm.enabled ? ports.localLlm.responder : undefined,
+      };
+    }
+  }
+
+  /** `language`, else the nearest `lang` (primary subtag), else `auto`. */
+  private resolveLanguage(language: string | undefined): string {
+    const explicit = language?.trim().toLowerCase();
+    if (explicit) {
+      if (explicit === 'auto' || /^[a-z]{2,3}(-[a-z0-9]+)*$/.test(explicit)) return explicit.split('-')[0]!;
+      this.targets.warn(`language="${language}" is not a language code or "auto"; using auto.`);
+      return 'auto';
+    }
+    const inherited = this.targets.inheritedLang()?.trim().toLowerCase();
+    return inherited && /^[a-z]{2,3}\b/.test(inherited) ? inherited.split('-')[0]! : 'auto';
+  }
+}

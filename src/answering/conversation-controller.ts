@@ -9,6 +9,7 @@ import type { VoiceResponseDetail } from '../events/response.ts';
 import type { VoiceResponseEndDetail } from '../events/response-end.ts';
 import { VoiceTurnEvent } from '../events/turn.ts';
 import type { ReplyHooks } from '../speaking/speech-controller.ts';
+import type { ResponderPort } from '../session/ports.ts';
 
 /** Where answers come from when page code does not answer (`voice-turn`). */
 export interface ResponderSettings {
@@ -56,7 +57,7 @@ export const APOLOGY = 'Sorry, I could not answer that just now.';
  * What was heard is recorded in `history` (`interrupted: true` with the heard part when it
  * was cut short; `failed` turns are marked and left out of later requests).
  */
-export class ConversationController implements ReactiveController {
+export class ConversationController implements ReactiveController, ResponderPort {
   readonly conversation = new Conversation();
   settings: ResponderSettings = {};
   private readonly callbacks: ConversationCallbacks;

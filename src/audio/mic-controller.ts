@@ -11,6 +11,7 @@ import {
   type CaptureControlMessage,
   type CaptureProcessorOptions,
 } from '../platform/protocol.ts';
+import type { MicrophonePort } from '../session/ports.ts';
 
 export interface MicControllerCallbacks {
   /** Input RMS (0..1), about 20 times a second. */
@@ -31,7 +32,7 @@ export interface MicControllerCallbacks {
  * const frames = await mic.open();   // MessagePort of { type: 'frame', index, pcm }
  * await mic.close();
  */
-export class MicController implements ReactiveController {
+export class MicController implements ReactiveController, MicrophonePort {
   private readonly callbacks: MicControllerCallbacks;
   private stream: MediaStream | null = null;
   private context: AudioContext | null = null;

@@ -14,6 +14,7 @@ import type { VoiceResponseDetail } from '../events/response.ts';
 import type { VoiceResponseEndDetail } from '../events/response-end.ts';
 import { PlaybackController, PlaybackStream } from './playback-controller.ts';
 import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
+import type { SpeakerPort } from '../session/ports.ts';
 
 /** How often the played position is read to advance `voice-response` (ms). */
 const PROGRESS_INTERVAL_MS = 50;
@@ -76,7 +77,7 @@ interface Reply {
  * speech.settings = { voiceId: 'en_US-joe-medium', modelBaseUrl: '/models', speakingRate: 1 };
  * await speech.say('Hello there, how can I help?');
  */
-export class SpeechController implements ReactiveController {
+export class SpeechController implements ReactiveController, SpeakerPort {
   settings: SpeechSettings = { voiceId: '', modelBaseUrl: undefined, speakingRate: 1 };
 
   private readonly callbacks: SpeechCallbacks;

@@ -6,6 +6,7 @@ import { VoiceAgentError } from '../platform/errors.ts';
 import type { TurnDetectionOptions } from '../platform/options.ts';
 import type { FileProgress, VadEvent, VadWorkerApi } from '../platform/protocol.ts';
 import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
+import type { TurnDetectorPort } from '../session/ports.ts';
 
 export interface VadControllerCallbacks {
   onEvent(event: VadEvent): void;
@@ -23,7 +24,7 @@ export interface VadControllerCallbacks {
  * await vad.load();
  * await vad.start(framePortFromMic, options);   // events arrive at onEvent
  */
-export class VadController implements ReactiveController {
+export class VadController implements ReactiveController, TurnDetectorPort {
   private readonly callbacks: VadControllerCallbacks;
   private readonly worker: WorkerHandle<VadWorkerApi>;
 

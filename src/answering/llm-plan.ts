@@ -13,7 +13,7 @@
  * are slower on WASM). `local-llm-dtype` overrides the dtype on either device (the model
  * repository must hold that file, e.g. `onnx/model_q4f16.onnx`).
  */
-import type { MeasuredCapabilities } from '../hearing/asr-plan.ts';
+import type { MeasuredCapabilities } from '../platform/model-lifecycle.ts';
 import type { NumberOptionSpec } from '../platform/options.ts';
 
 export type LlmDevice = 'webgpu' | 'wasm';

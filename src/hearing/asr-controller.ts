@@ -9,12 +9,13 @@ import {
   type MeasuredCapabilities,
 } from './asr-plan.ts';
 import { wallClockMs } from '../platform/clock.ts';
-import { VoiceAgentError, describeCause } from '../platform/errors.ts';
+import { VoiceAgentError } from '../platform/errors.ts';
 import type { AsrResult, AsrWorkerApi, FileProgress } from '../platform/protocol.ts';
 import { acceptTranscript, rmsOf, stripAnnotations } from './transcript-filter.ts';
 import { TranscriptPlanner, type PlannerOutput, type TranscriptJob } from './transcript-planner.ts';
 import type { VoiceDebugDetail } from '../events/debug.ts';
-import { modelRuntime } from '../platform/model-runtime.ts';
+import { ModelLifecycle } from '../platform/model-lifecycle.ts';
+import { loadTransformersPlan } from '../platform/model-runtime.ts';
 import { WorkerHandle } from '../platform/worker-handle.ts';
 
 export interface AsrSettings extends AsrPreferences {
@@ -73,13 +74,8 @@ interface TurnRecord {
  */
 export class AsrController implements ReactiveController {
   private readonly callbacks: AsrControllerCallbacks;
-  private worker: WorkerHandle<AsrWorkerApi> | null = null;
-  private settings: AsrSettings | null = null;
-  private plan: AsrPlan | null = null;
-  private measured: MeasuredCapabilities | null = null;
-  private fallback: string | undefined;
-  private loading: Promise<boolean> | null = null;
-  private loadFailed = false;
+  /** Measure, plan, load, fall back to WASM once, dispose: the worker's life. */
+  private readonly model: ModelLifecycle<AsrSettings, AsrPlan, Comlink.Remote<AsrWorkerApi>>;
   private readonly turns = new Map<number, TurnRecord>();
   /**
    * Jobs waiting for the recognizer. One runs at a time, the oldest turn's first, so
@@ -96,6 +92,30 @@ export class AsrController implements ReactiveController {
   constructor(host: ReactiveControllerHost, callbacks: AsrControllerCallbacks) {
     this.callbacks = callbacks;
     host.addController(this);
+    this.model = new ModelLifecycle<AsrSettings, AsrPlan, Comlink.Remote<AsrWorkerApi>>({
+      what: 'speech recognizer',
+      plan: planAsr,
+      fallbackPlan: wasmFallbackPlan,
+      spawn: (onCrash) =>
+        new WorkerHandle<AsrWorkerApi>(
+          () => new Worker(new URL('../../workers/asr.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-asr' }),
+          onCrash,
+        ),
+      // Whisper's fixed 30 s encoder pass dominates every call, so it gets all cores (up to
+      // 4): the VAD needs < 1 ms per 32 ms frame.
+      load: (api, plan, settings, onProgress) => loadTransformersPlan(api, plan, settings.modelBaseUrl, 4, onProgress),
+      gpuFallbackMessage: (cause) => `Speech recognition on the GPU failed (${cause}); using the CPU instead.`,
+      onProgress: (progress) => this.callbacks.onProgress(progress),
+      onError: (error) => {
+        if (error.code === 'worker-failed') this.reset(); // the lifecycle disposed itself
+        this.callbacks.onError(error);
+      },
+      onLoadFailed: (error) => this.callbacks.onError(error),
+      // Reported for a load that worked on its first plan (a fallback reports gpu-fallback).
+      onReady: (_plan, { loadMs, fellBack }) => {
+        if (!fellBack) this.callbacks.onDebug({ kind: 'asr-ready', loadMs });
+      },
+    });
   }
 
   hostDisconnected(): void {
@@ -103,24 +123,23 @@ export class AsrController implements ReactiveController {
   }
 
   get enabled(): boolean {
-    return this.settings?.enabled ?? false;
+    return this.model.settings?.enabled ?? false;
   }
 
   /** Enabled and not known to have failed: turns will get transcripts. */
   get available(): boolean {
-    return this.enabled && !this.loadFailed;
+    return this.enabled && !this.model.failed;
   }
 
   get capabilities(): AsrCapabilities | null {
-    if (!this.plan || !this.measured) return null;
-    return { measured: this.measured, ...this.plan, fallback: this.fallback };
+    const { plan, measured, fallback } = this.model;
+    if (!plan || !measured) return null;
+    return { measured, ...plan, fallback };
   }
 
   /** New settings apply from the next load (a changed model means a new worker). */
   configure(settings: AsrSettings): void {
-    const before = this.settings;
-    this.settings = settings;
-    if (before && JSON.stringify(before) !== JSON.stringify(settings)) this.dispose();
+    if (this.model.configure(settings)) this.reset();
   }
 
   /**
@@ -129,14 +148,12 @@ export class AsrController implements ReactiveController {
    * just without text).
    */
   load(): Promise<boolean> {
-    if (!this.settings?.enabled) return Promise.resolve(false);
-    this.loading ??= this.loadOnce().then(
-      (ready) => {
-        if (!ready) this.loading = null; // a later start() may try again
-        return ready;
-      },
+    if (!this.enabled) return Promise.resolve(false);
+    // A failure is reported once (onLoadFailed); a later start() may try again.
+    return this.model.load().then(
+      () => true,
+      () => false,
     );
-    return this.loading;
   }
 
   // ── turns ────────────────────────────────────────────────────────────────────────
@@ -170,12 +187,7 @@ export class AsrController implements ReactiveController {
   /** Terminates the worker; the next load() starts afresh. */
   dispose(): void {
     this.reset();
-    this.worker?.terminate();
-    this.worker = null;
-    this.loading = null;
-    this.loadFailed = false;
-    this.plan = null;
-    this.fallback = undefined;
+    this.model.dispose();
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────
@@ -253,111 +265,16 @@ export class AsrController implements ReactiveController {
   /** Runs one job, falling back from WebGPU to WASM once if the GPU path fails. */
   private async transcribe(job: TranscriptJob): Promise<AsrResult> {
     if (!(await this.load())) throw new VoiceAgentError('transcription-failed', 'The speech recognizer is not available.');
-    const request = () => {
+    return this.model.callWithFallback((api) => {
       const audio = job.audio.slice(); // the planner may still need the original
-      return this.worker!.api.transcribe(
-        Comlink.transfer(
-          { audio, language: this.languageCode(), task: this.settings?.task ?? 'transcribe' },
-          [audio.buffer],
-        ),
+      return api.transcribe(
+        Comlink.transfer({ audio, language: this.languageCode(), task: this.model.settings?.task ?? 'transcribe' }, [audio.buffer]),
       );
-    };
-    try {
-      return await request();
-    } catch (error) {
-      if (this.plan?.device !== 'webgpu') throw error;
-      await this.fallBackToWasm(describeCause(error));
-      return request();
-    }
+    });
   }
 
   private languageCode(): string | undefined {
-    const language = this.settings?.language ?? 'auto';
+    const language = this.model.settings?.language ?? 'auto';
     return language === 'auto' ? undefined : language;
   }
-
-  private async loadOnce(): Promise<boolean> {
-    const settings = this.settings!;
-    this.measured ??= await measureCapabilities();
-    this.plan = planAsr(settings, this.measured);
-    const started = performance.now();
-    try {
-      await this.loadPlan(this.plan);
-      this.loadFailed = false;
-      this.callbacks.onDebug({ kind: 'asr-ready', loadMs: performance.now() - started });
-      return true;
-    } catch (error) {
-      if (this.plan.device === 'webgpu') {
-        try {
-          await this.fallBackToWasm(describeCause(error));
-          this.loadFailed = false;
-          return true;
-        } catch (fallbackError) {
-          error = fallbackError;
-        }
-      }
-      this.worker?.terminate();
-      this.worker = null;
-      this.loadFailed = true;
-      this.callbacks.onError(VoiceAgentError.from(error, 'model-load-failed'));
-      return false;
-    }
-  }
-
-  private async fallBackToWasm(cause: string): Promise<void> {
-    const failed = this.plan!;
-    this.plan = wasmFallbackPlan(failed, this.settings!, cause);
-    this.fallback = cause;
-    this.callbacks.onError(
-      new VoiceAgentError('gpu-fallback', `Speech recognition on the GPU failed (${cause}); using the CPU instead.`),
-    );
-    this.worker?.terminate();
-    this.worker = null;
-    await this.loadPlan(this.plan);
-  }
-
-  private async loadPlan(plan: AsrPlan): Promise<void> {
-    const worker = new WorkerHandle<AsrWorkerApi>(
-      () => new Worker(new URL('../../workers/asr.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-asr' }),
-      (error) => {
-        this.dispose();
-        this.callbacks.onError(VoiceAgentError.workerFailed('speech recognizer', error));
-      },
-    );
-    this.worker = worker;
-    await worker.api.load(
-      {
-        model: plan.model,
-        device: plan.device,
-        dtype: plan.dtype,
-        // Whisper's fixed 30 s encoder pass dominates every call, so it gets all cores (up
-        // to 4): the VAD needs < 1 ms per 32 ms frame.
-        ...modelRuntime(this.settings?.modelBaseUrl, 4),
-      },
-      Comlink.proxy((progress: FileProgress) => this.callbacks.onProgress(progress)),
-    );
-  }
-}
-
-/** What this browser offers, measured: a WebGPU adapter and its `shader-f16` feature. */
-export async function measureCapabilities(): Promise<MeasuredCapabilities> {
-  let webgpu = false;
-  let shaderF16 = false;
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ features: ReadonlySet<string> } | null> } })
-    .gpu;
-  if (gpu) {
-    try {
-      const adapter = await gpu.requestAdapter();
-      webgpu = adapter !== null;
-      shaderF16 = adapter?.features.has('shader-f16') ?? false;
-    } catch {
-      // No adapter: WASM.
-    }
-  }
-  return {
-    webgpu,
-    shaderF16,
-    crossOriginIsolated: typeof crossOriginIsolated === 'boolean' && crossOriginIsolated,
-    cores: navigator.hardwareConcurrency || 1,
-  };
 }

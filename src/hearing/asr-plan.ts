@@ -5,6 +5,10 @@
  * Pure: the controller measures, this decides, and `capabilities` reports the decision
  * with its reason so a page author can see why their visitor got the small model.
  */
+import type { MeasuredCapabilities } from '../platform/model-lifecycle.ts';
+
+/** What the browser offers, as measured (re-exported for the planners' callers). */
+export type { MeasuredCapabilities };
 
 export type AsrDevice = 'webgpu' | 'wasm';
 export type AsrDevicePreference = 'auto' | AsrDevice;
@@ -15,18 +19,6 @@ export const ASR_TASKS: readonly AsrTask[] = ['transcribe', 'translate'];
 
 /** A transformers.js dtype for every model file, or one per file (`encoder_model`, `decoder_model_merged`). */
 export type AsrDtype = string | Readonly<Record<string, string>>;
-
-/** What the browser offers, as measured (not guessed from the user agent). */
-export interface MeasuredCapabilities {
-  /** `navigator.gpu.requestAdapter()` returned an adapter. */
-  readonly webgpu: boolean;
-  /** The adapter has the `shader-f16` feature (needed by fp16 weights). */
-  readonly shaderF16: boolean;
-  /** `crossOriginIsolated`: wasm may use threads. */
-  readonly crossOriginIsolated: boolean;
-  /** `navigator.hardwareConcurrency`. */
-  readonly cores: number;
-}
 
 /** Author overrides (attributes), already validated. */
 export interface AsrPreferences {

@@ -1,0 +1,336 @@
+/**
+ * The life of one model-backed worker, written once for every port that runs a model:
+ * measure the browser (WebGPU adapter, `shader-f16`, memory; bounded in time), plan
+ * model/device/dtype with a reason (an injected planner), load with progress, fall back
+ * from WebGPU to WASM once (reported as `gpu-fallback`), replace the worker when the
+ * settings change, and dispose. A generation counter makes every load, fallback and
+ * progress report that outlived a dispose or a reconfigure a no-op.
+ *
+ * DOM-light: workers come from an injected `spawn` (a {@link WorkerHandle} in the page, a
+ * fake in unit tests) and the probe takes its `navigator`.
+ *
+ * How a new model-backed port (a recognizer, a TTS engine, an end-of-turn model) uses it:
+ * 1. Write a pure planner `(settings, measured) => plan` and `(failed, settings, cause) =>
+ *    wasm plan`, plans being {@link ModelPlan}s (model, device, dtype, reason).
+ * 2. `new ModelLifecycle({ what, plan, fallbackPlan, spawn, load, onProgress, onError })`,
+ *    with `spawn` wrapping a `WorkerHandle` and `load` calling the worker's `load(config, proxy(onProgress))`.
+ * 3. In the controller: `configure(settings)` → `lifecycle.configure`, `load()` →
+ *    `lifecycle.load()`, calls → `lifecycle.call(api => …)` (or `callWithFallback` to retry
+ *    a failed WebGPU call on WASM), `dispose()` → `lifecycle.dispose()`.
+ */
+import { VoiceAgentError, describeCause } from './errors.ts';
+import type { FileProgress } from './protocol.ts';
+
+/** What the browser offers, as measured (not guessed from the user agent). */
+export interface MeasuredCapabilities {
+  /** `navigator.gpu.requestAdapter()` returned an adapter (in time). */
+  readonly webgpu: boolean;
+  /** The adapter has the `shader-f16` feature (needed by fp16 weights). */
+  readonly shaderF16: boolean;
+  /** `crossOriginIsolated`: wasm may use threads. */
+  readonly crossOriginIsolated: boolean;
+  /** `navigator.hardwareConcurrency`. */
+  readonly cores: number;
+  /** `navigator.deviceMemory` in GB (rounded, capped by the browser), where the browser says. */
+  readonly memoryGb?: number;
+}
+
+/** How long {@link measureCapabilities} waits for a WebGPU adapter (`requestAdapter()` can hang). */
+export const ADAPTER_TIMEOUT_MS = 3000;
+
+interface GpuLike {
+  requestAdapter(): Promise<{ features: ReadonlySet<string> } | null>;
+}
+
+/** The parts of `navigator` (and the global scope) the probe reads. */
+export interface ProbeEnvironment {
+  readonly navigator: { readonly gpu?: GpuLike; readonly hardwareConcurrency?: number; readonly deviceMemory?: number };
+  readonly crossOriginIsolated?: boolean;
+}
+
+/**
+ * What this browser offers, measured: a WebGPU adapter (given `timeoutMs` to appear; a
+ * hung request counts as none), its `shader-f16` feature, cores and memory.
+ */
+export async function measureCapabilities(
+  environment: ProbeEnvironment = globalThis as unknown as ProbeEnvironment,
+  timeoutMs = ADAPTER_TIMEOUT_MS,
+): Promise<MeasuredCapabilities> {
+  const { navigator: nav } = environment;
+  let webgpu = false;
+  let shaderF16 = false;
+  if (nav.gpu) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), timeoutMs);
+      });
+      const adapter = await Promise.race([nav.gpu.requestAdapter(), timeout]);
+      webgpu = adapter !== null;
+      shaderF16 = adapter?.features.has('shader-f16') ?? false;
+    } catch {
+      // No adapter: WASM.
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return {
+    webgpu,
+    shaderF16,
+    crossOriginIsolated: environment.crossOriginIsolated === true,
+    cores: nav.hardwareConcurrency || 1,
+    ...(typeof nav.deviceMemory === 'number' ? { memoryGb: nav.deviceMemory } : {}),
+  };
+}
+
+/** What a planner decides: which model, where, with which weights, and why. */
+export interface ModelPlan {
+  readonly model: string;
+  readonly device: 'webgpu' | 'wasm';
+  readonly dtype: unknown;
+  /** Why this plan, in words (reported in capabilities and debug records). */
+  readonly reason: string;
+}
+
+/** A started worker: its API and a way to end it (a `WorkerHandle`, or a fake). */
+export interface ModelWorker<Api> {
+  readonly api: Api;
+  terminate(): void;
+}
+
+export interface ModelLifecycleOptions<Settings, Plan extends ModelPlan, Api> {
+  /** Names the model in messages: "speech recognizer", "language model". */
+  readonly what: string;
+  /** Decides the plan from the settings and the measured browser (pure). */
+  readonly plan: (settings: Settings, measured: MeasuredCapabilities) => Plan;
+  /** The WASM plan to use once WebGPU failed (pure). */
+  readonly fallbackPlan: (failed: Plan, settings: Settings, cause: string) => Plan;
+  /** Starts a worker; `onCrash` when it dies on its own (not when terminated). */
+  readonly spawn: (onCrash: (error: unknown) => void) => ModelWorker<Api>;
+  /** Loads `plan` into a freshly spawned worker, reporting byte progress. */
+  readonly load: (api: Api, plan: Plan, settings: Settings, onProgress: (progress: FileProgress) => void) => Promise<void>;
+  /** Measures the browser (once per lifecycle). Default: {@link measureCapabilities}. */
+  readonly probe?: () => Promise<MeasuredCapabilities>;
+  /** What identifies a worker's model: a change means a new worker. Default: all the settings. */
+  readonly identity?: (settings: Settings | null) => unknown;
+  /** The `gpu-fallback` message. Default: "The {what} failed on the GPU (cause); using the CPU instead." */
+  readonly gpuFallbackMessage?: (cause: string) => string;
+  readonly onProgress: (progress: FileProgress) => void;
+  /** `gpu-fallback` notices and `worker-failed` crashes (after which the lifecycle is disposed). */
+  readonly onError: (error: VoiceAgentError) => void;
+  /** A load (current, not stale) failed for good: once per failed `load()`. */
+  readonly onLoadFailed?: (error: VoiceAgentError) => void;
+  /** A load finished: the plan it ended with, how long it took, and whether it fell back. */
+  readonly onReady?: (plan: Plan, detail: { readonly loadMs: number; readonly fellBack: boolean }) => void;
+}
+
+/** One worker and the promise that rejects when it crashes or is dropped (so no call waits forever). */
+interface Held<Api> {
+  readonly worker: ModelWorker<Api>;
+  readonly lost: Promise<never>;
+  readonly lose: (error: VoiceAgentError) => void;
+}
+
+/** A load, fallback or call that a dispose or reconfigure overtook. */
+class StaleError extends VoiceAgentError {}
+
+/** The shared model lifecycle: see the module comment. */
+export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
+  private current: Settings | null = null;
+  private measuredCapabilities: MeasuredCapabilities | null = null;
+  private currentPlan: Plan | null = null;
+  private fallbackCause: string | undefined;
+  private held: Held<Api> | null = null;
+  private loading: Promise<Plan> | null = null;
+  private fallingBack: Promise<void> | null = null;
+  private loadFailed = false;
+  /** Bumped by dispose(): work started before it is stale. */
+  private generation = 0;
+
+  constructor(private readonly options: ModelLifecycleOptions<Settings, Plan, Api>) {}
+
+  get settings(): Settings | null {
+    return this.current;
+  }
+
+  /** The measured browser (kept across disposes: the browser does not change). */
+  get measured(): MeasuredCapabilities | null {
+    return this.measuredCapabilities;
+  }
+
+  /** The plan being loaded or in use (the WASM one after a fallback); null before a load and after dispose. */
+  get plan(): Plan | null {
+    return this.currentPlan;
+  }
+
+  /** Why WebGPU was given up, once it was. */
+  get fallback(): string | undefined {
+    return this.fallbackCause;
+  }
+
+  /** The last load failed (cleared by a successful load and by dispose). */
+  get failed(): boolean {
+    return this.loadFailed;
+  }
+
+  /** The current worker's API, loaded or loading; null when there is none. */
+  get api(): Api | null {
+    return this.held?.worker.api ?? null;
+  }
+
+  /** New settings; a changed identity disposes the worker (the next load starts a new one). Returns whether it did. */
+  configure(settings: Settings | null): boolean {
+    const identity = this.options.identity ?? ((s: Settings | null) => s);
+    const changed = JSON.stringify(identity(this.current)) !== JSON.stringify(identity(settings));
+    this.current = settings;
+    if (changed) this.dispose();
+    return changed;
+  }
+
+  /**
+   * Measures (once), plans and loads (once: concurrent calls share it; a failed load is
+   * retried by the next call). Falls back to WASM once if the WebGPU load fails. Resolves
+   * with the plan in use; rejects with `model-load-failed` (or, when a dispose overtook
+   * it, with the `worker-failed` "unloaded" error and nothing reported).
+   */
+  load(): Promise<Plan> {
+    if (this.current === null) {
+      return Promise.reject(new VoiceAgentError('model-load-failed', `No ${this.options.what} is configured.`));
+    }
+    const loading = (this.loading ??= this.loadOnce(this.current, this.generation));
+    loading.catch(() => {
+      if (this.loading === loading) this.loading = null;
+    });
+    return loading;
+  }
+
+  /** Calls the worker, rejecting if it crashes or is disposed meanwhile (never left waiting). */
+  call<T>(request: (api: Api) => Promise<T>): Promise<T> {
+    const held = this.held;
+    if (!held) return Promise.reject(new VoiceAgentError('model-load-failed', `The ${this.options.what} is not loaded.`));
+    return Promise.race([request(held.worker.api), held.lost]);
+  }
+
+  /** {@link call}, but a failure on WebGPU replaces the worker with a WASM one (once) and retries there. */
+  async callWithFallback<T>(request: (api: Api) => Promise<T>): Promise<T> {
+    const generation = this.generation;
+    try {
+      return await this.call(request);
+    } catch (error) {
+      if (generation !== this.generation || this.currentPlan?.device !== 'webgpu') throw error;
+      this.fallingBack ??= this.fallBack(describeCause(error), generation).finally(() => {
+        this.fallingBack = null;
+      });
+      await this.fallingBack;
+      return this.call(request);
+    }
+  }
+
+  /** Terminates the worker (calls under way reject); stale loads are ignored; the next load() starts afresh. */
+  dispose(): void {
+    this.generation++;
+    this.drop();
+    this.loading = null;
+    this.fallingBack = null;
+    this.loadFailed = false;
+    this.currentPlan = null;
+    this.fallbackCause = undefined;
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────
+
+  private async loadOnce(settings: Settings, generation: number): Promise<Plan> {
+    this.measuredCapabilities ??= await (this.options.probe ?? measureCapabilities)();
+    this.checkCurrent(generation);
+    const plan = this.options.plan(settings, this.measuredCapabilities);
+    this.currentPlan = plan;
+    const started = performance.now();
+    let fellBack = false;
+    try {
+      try {
+        await this.loadPlan(plan, settings, generation);
+      } catch (error) {
+        if (error instanceof StaleError || plan.device !== 'webgpu') throw error;
+        fellBack = true;
+        await this.fallBack(describeCause(error), generation);
+      }
+    } catch (error) {
+      if (error instanceof StaleError || generation !== this.generation) throw this.unloaded();
+      this.drop();
+      this.loadFailed = true;
+      const failure = VoiceAgentError.from(error, 'model-load-failed');
+      this.options.onLoadFailed?.(failure);
+      throw failure;
+    }
+    this.loadFailed = false;
+    const ready = this.currentPlan;
+    this.options.onReady?.(ready, { loadMs: performance.now() - started, fellBack });
+    return ready;
+  }
+
+  /** Reports `gpu-fallback` and loads the WASM plan in a new worker. */
+  private async fallBack(cause: string, generation: number): Promise<void> {
+    const settings = this.current!;
+    const failed = this.currentPlan!;
+    this.currentPlan = this.options.fallbackPlan(failed, settings, cause);
+    this.fallbackCause = cause;
+    const message =
+      this.options.gpuFallbackMessage?.(cause) ?? `The ${this.options.what} failed on the GPU (${cause}); using the CPU instead.`;
+    this.options.onError(new VoiceAgentError('gpu-fallback', message));
+    try {
+      await this.loadPlan(this.currentPlan, settings, generation);
+    } catch (error) {
+      if (!(error instanceof StaleError) && generation === this.generation) {
+        this.drop(); // a WASM worker that failed to load is no use to the calls after this one
+        this.loadFailed = true;
+        this.loading = null;
+      }
+      throw error;
+    }
+  }
+
+  /** Replaces the worker with a new one and loads `plan` into it. */
+  private async loadPlan(plan: Plan, settings: Settings, generation: number): Promise<void> {
+    this.drop();
+    let lose: (error: VoiceAgentError) => void = () => {};
+    const lost = new Promise<never>((_, reject) => {
+      lose = reject;
+    });
+    lost.catch(() => {});
+    const worker = this.options.spawn((error) => {
+      const failure = VoiceAgentError.workerFailed(this.options.what, error);
+      lose(failure);
+      if (this.held?.worker !== worker) return;
+      this.dispose();
+      this.options.onError(failure);
+    });
+    const held: Held<Api> = { worker, lost, lose };
+    this.held = held;
+    const onProgress = (progress: FileProgress) => {
+      if (generation === this.generation) this.options.onProgress(progress);
+    };
+    try {
+      await Promise.race([this.options.load(worker.api, plan, settings, onProgress), lost]);
+    } catch (error) {
+      if (this.held === held) this.drop();
+      this.checkCurrent(generation);
+      throw error;
+    }
+    this.checkCurrent(generation);
+  }
+
+  private checkCurrent(generation: number): void {
+    if (generation !== this.generation) throw new StaleError('worker-failed', `The ${this.options.what} was unloaded.`);
+  }
+
+  private unloaded(): VoiceAgentError {
+    return new VoiceAgentError('worker-failed', `The ${this.options.what} was unloaded.`);
+  }
+
+  private drop(): void {
+    const held = this.held;
+    this.held = null;
+    held?.lose(this.unloaded());
+    held?.worker.terminate();
+  }
+}

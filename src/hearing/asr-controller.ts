@@ -17,6 +17,7 @@ import type { VoiceDebugDetail } from '../events/debug.ts';
 import { ModelLifecycle } from '../platform/model-lifecycle.ts';
 import { loadTransformersPlan } from '../platform/model-runtime.ts';
 import { WorkerHandle } from '../platform/worker-handle.ts';
+import type { RecognizerPort } from '../session/ports.ts';
 
 export interface AsrSettings extends AsrPreferences {
   /** False with `asr-model="none"`: no recognizer at all. */
@@ -72,7 +73,7 @@ interface TurnRecord {
  * Jobs run one at a time, in order. If WebGPU fails (at load or on a turn) the worker is
  * replaced by a WASM one, once, and the same job runs again there.
  */
-export class AsrController implements ReactiveController {
+export class AsrController implements ReactiveController, RecognizerPort {
   private readonly callbacks: AsrControllerCallbacks;
   /** Measure, plan, load, fall back to WASM once, dispose: the worker's life. */
   private readonly model: ModelLifecycle<AsrSettings, AsrPlan, Comlink.Remote<AsrWorkerApi>>;

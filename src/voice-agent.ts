@@ -19,6 +19,7 @@ import {
   validateBaseUrl,
   validateEnum,
   validateNumber,
+  type EndOfTurnMode,
   type TurnDetectionOptions,
   type VoiceAgentMode,
 } from './platform/options.ts';
@@ -158,6 +159,16 @@ export class VoiceAgent extends LitElement {
 
   /** Shortest speech (ms) that counts as a turn; shorter bursts are dropped. 0–5000, default 250. */
   @property({ attribute: 'min-speech-ms', converter: rawAttribute }) minSpeechMs: number | undefined;
+
+  /**
+   * What ends the visitor's turn at a pause: `silence` (the pause reaches `silence-ms`) or
+   * `smart-turn` (Smart Turn v3.2, an 8.7 MB model fetched from `model-base-url` as
+   * `pipecat-ai/smart-turn-v3/smart-turn-v3.2-cpu.onnx`, judges from the turn's sound
+   * whether it is finished: a finished turn ends ~160 ms into the pause plus the model's
+   * time, an unfinished one waits up to 2 s). If Smart Turn cannot be loaded, a
+   * recoverable `model-load-failed` is reported and turns end on silence. Default `silence`.
+   */
+  @property({ attribute: 'end-of-turn' }) endOfTurn: EndOfTurnMode | undefined;
 
   /**
    * Diagnostics: dispatch `voice-debug` events with per-frame VAD probabilities and costs.
@@ -335,6 +346,7 @@ export class VoiceAgent extends LitElement {
   private readonly vad = new VadController(this, {
     onEvent: (event) => this.handleVadEvent(event),
     onProgress: (progress) => this.handleProgress('vad', progress),
+    onError: (error) => this.reportError(error),
     onCrash: (error) => {
       this.reportError(error);
       this.input({ type: 'audio-lost' });
@@ -503,9 +515,9 @@ export class VoiceAgent extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('silenceMs') || changed.has('vadThreshold') || changed.has('minSpeechMs')) {
+    if (changed.has('silenceMs') || changed.has('vadThreshold') || changed.has('minSpeechMs') || changed.has('endOfTurn')) {
       this.turnOptions = resolveTurnDetection(
-        { silenceMs: this.silenceMs, vadThreshold: this.vadThreshold, minSpeechMs: this.minSpeechMs },
+        { silenceMs: this.silenceMs, vadThreshold: this.vadThreshold, minSpeechMs: this.minSpeechMs, endOfTurn: this.endOfTurn },
         this.warn,
       );
       if (holdsAudio(this.currentState)) void this.vad.configure(this.turnOptions);
@@ -519,6 +531,7 @@ export class VoiceAgent extends LitElement {
     if (changed.has('modelBaseUrl')) {
       this.resolvedModelBaseUrl = validateBaseUrl('model-base-url', this.modelBaseUrl, document.baseURI, this.warn);
     }
+    if (changed.has('endOfTurn') || changed.has('modelBaseUrl')) this.vad.setEndOfTurn(this.turnOptions.endOfTurn, this.resolvedModelBaseUrl);
     const asrKeys = ['modelBaseUrl', 'asrModel', 'asrDevice', 'asrDtype', 'language', 'task'] as const;
     if (asrKeys.some((key) => changed.has(key))) {
       const model = this.asrModel?.trim();

@@ -3,14 +3,20 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import sileroModelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { VoiceAgentError } from '../platform/errors.ts';
-import type { TurnDetectionOptions } from '../platform/options.ts';
+import type { EndOfTurnMode, TurnDetectionOptions } from '../platform/options.ts';
 import type { FileProgress, VadEvent, VadWorkerApi } from '../platform/protocol.ts';
 import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
+import { SmartTurnController } from './smart-turn-controller.ts';
 
 export interface VadControllerCallbacks {
   onEvent(event: VadEvent): void;
   onProgress(progress: FileProgress): void;
   onCrash(error: VoiceAgentError): void;
+  /**
+   * A recoverable failure that leaves turn detection working: the end-of-turn model
+   * (Smart Turn) could not be loaded or stopped, so turns end on silence alone.
+   */
+  onError?(error: VoiceAgentError): void;
 }
 
 /**
@@ -26,9 +32,16 @@ export interface VadControllerCallbacks {
 export class VadController implements ReactiveController {
   private readonly callbacks: VadControllerCallbacks;
   private readonly worker: WorkerHandle<VadWorkerApi>;
+  /** The semantic end-of-turn model, loaded when `end-of-turn="smart-turn"`. */
+  private readonly smartTurn: SmartTurnController;
+  private endOfTurn: { mode: EndOfTurnMode; modelBaseUrl: string | undefined } = { mode: 'silence', modelBaseUrl: undefined };
 
   constructor(host: ReactiveControllerHost, callbacks: VadControllerCallbacks) {
     this.callbacks = callbacks;
+    this.smartTurn = new SmartTurnController({
+      onProgress: (progress) => callbacks.onProgress(progress),
+      onCrash: (error) => callbacks.onError?.(error),
+    });
     this.worker = new WorkerHandle<VadWorkerApi>(
       () => new Worker(new URL('../../workers/vad.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-vad' }),
       (error) => callbacks.onCrash(VoiceAgentError.workerFailed('voice activity detector', error)),
@@ -40,8 +53,23 @@ export class VadController implements ReactiveController {
     this.dispose();
   }
 
-  /** Downloads and warms Silero (once per worker). */
+  /**
+   * Which end-of-turn policy the next load()/start() prepares (`end-of-turn`), and where
+   * Smart Turn's file is (`model-base-url`). A running session keeps its model until the
+   * next start().
+   */
+  setEndOfTurn(mode: EndOfTurnMode, modelBaseUrl: string | undefined): void {
+    this.endOfTurn = { mode, modelBaseUrl };
+  }
+
+  /**
+   * Downloads and warms Silero (once per worker), and Smart Turn alongside when the
+   * end-of-turn policy is `smart-turn`. Smart Turn failing to load does not fail this:
+   * it is reported through `onError` (model-load-failed, naming the file) and turns end
+   * on silence alone.
+   */
   async load(): Promise<void> {
+    const smartTurn = this.endOfTurn.mode === 'smart-turn' ? this.loadSmartTurn() : Promise.resolve();
     try {
       await this.worker.api.load(
         { modelUrl: absoluteUrl(sileroModelUrl), ortWasmUrl: absoluteUrl(ortWasmUrl) },
@@ -49,16 +77,31 @@ export class VadController implements ReactiveController {
       );
     } catch (error) {
       throw VoiceAgentError.from(error, 'model-load-failed');
+    } finally {
+      await smartTurn;
+    }
+  }
+
+  private async loadSmartTurn(): Promise<void> {
+    try {
+      await this.smartTurn.load(this.endOfTurn.modelBaseUrl);
+    } catch (error) {
+      const cause = VoiceAgentError.from(error, 'model-load-failed');
+      this.callbacks.onError?.(
+        new VoiceAgentError('model-load-failed', `${cause.message} Turns will end on silence alone.`, { cause: error }),
+      );
     }
   }
 
   /** Segments the frames arriving on `frames`; `reportFrames` adds per-frame debug records. */
   async start(frames: MessagePort, options: TurnDetectionOptions, reportFrames = false): Promise<void> {
+    const endOfTurn = options.endOfTurn === 'smart-turn' && this.smartTurn.ready ? await this.smartTurn.connect() : undefined;
     await this.worker.api.start(
       Comlink.transfer(frames, [frames]),
       options,
       Comlink.proxy((event: VadEvent) => this.callbacks.onEvent(event)),
       reportFrames,
+      endOfTurn ? Comlink.transfer(endOfTurn, [endOfTurn]) : undefined,
     );
   }
 
@@ -84,8 +127,9 @@ export class VadController implements ReactiveController {
     if (this.worker.running) await this.worker.api.trimTurn(onsetMs, keepMs);
   }
 
-  /** Terminates the worker; a later load() starts a fresh one. */
+  /** Terminates the workers; a later load() starts fresh ones. */
   dispose(): void {
     this.worker.terminate();
+    this.smartTurn.dispose();
   }
 }

@@ -51,10 +51,12 @@ let endOfTurnJudge: (EndOfTurnJudge & { release(): void }) | null = null;
 let verdictRecord: VadFrameRecord['endOfTurn'] | null = null;
 
 /**
- * A verdict that has not arrived after this long counts as a failed call (the pause then
- * falls back to `silence-ms`): a Smart Turn worker that died never answers.
+ * A verdict that has not arrived after this long counts as a failed call: a Smart Turn
+ * worker that died never answers. Longer than the policy's longest wait (a pending verdict
+ * ends the pause at SMART_TURN_INCOMPLETE_SILENCE_MS anyway), so a slow but live model on
+ * a busy machine is never cut short by it.
  */
-const VERDICT_TIMEOUT_MS = 1500;
+const VERDICT_TIMEOUT_MS = 5000;
 
 function connectJudge(port: MessagePort): EndOfTurnJudge & { release(): void } {
   const remote = Comlink.wrap<SmartTurnPortApi>(port);

@@ -35,6 +35,8 @@ export class VadController implements ReactiveController {
   /** The semantic end-of-turn model, loaded when `end-of-turn="smart-turn"`. */
   private readonly smartTurn: SmartTurnController;
   private endOfTurn: { mode: EndOfTurnMode; modelBaseUrl: string | undefined } = { mode: 'silence', modelBaseUrl: undefined };
+  /** The `model-base-url` Smart Turn last failed to load from (not retried until dispose()). */
+  private smartTurnFailedFrom: string | null = null;
 
   constructor(host: ReactiveControllerHost, callbacks: VadControllerCallbacks) {
     this.callbacks = callbacks;
@@ -83,12 +85,16 @@ export class VadController implements ReactiveController {
   }
 
   private async loadSmartTurn(): Promise<void> {
+    const from = this.endOfTurn.modelBaseUrl ?? '';
+    // Reported once: preload() then start() does not say it twice. dispose() (stop) clears it.
+    if (this.smartTurnFailedFrom === from) return;
     try {
       await this.smartTurn.load(this.endOfTurn.modelBaseUrl);
     } catch (error) {
+      this.smartTurnFailedFrom = from;
       const cause = VoiceAgentError.from(error, 'model-load-failed');
       this.callbacks.onError?.(
-        new VoiceAgentError('model-load-failed', `${cause.message} Turns will end on silence alone.`, { cause: error }),
+        new VoiceAgentError('model-load-failed', `${cause.message} (turns will end on silence alone)`, { cause: error }),
       );
     }
   }
@@ -131,5 +137,6 @@ export class VadController implements ReactiveController {
   dispose(): void {
     this.worker.terminate();
     this.smartTurn.dispose();
+    this.smartTurnFailedFrom = null;
   }
 }

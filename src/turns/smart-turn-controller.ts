@@ -7,8 +7,9 @@ import type { EndOfTurnVerdict } from './semantic-end-of-turn.ts';
 import { smartTurnModelUrl, type SmartTurnWorkerApi } from './smart-turn-protocol.ts';
 
 /**
- * wasm threads for Smart Turn by default. See README "Turn detection" for the
- * measurement behind it.
+ * wasm threads for Smart Turn by default. Measured with bench/smart-turn-verdicts.ts on a
+ * shared 2-core machine (page cross-origin isolated): model p50 290 ms with 1 thread,
+ * 617 ms with 2 (they compete with Silero, the page and everything else on the machine).
  */
 export const SMART_TURN_THREADS = 1;
 

@@ -6,12 +6,14 @@
 import { LOCAL_LLM_MAX_TOKENS, LLM_DEVICE_PREFERENCES, type LlmDevicePreference } from './answering/llm-plan.ts';
 import { ASR_DEVICE_PREFERENCES, ASR_TASKS, parseDtype, type AsrDevicePreference, type AsrTask } from './hearing/asr-plan.ts';
 import {
+  END_OF_TURN_MODES,
   SPEAKING_RATE,
   VOICE_AGENT_MODES,
   resolveTurnDetection,
   validateBaseUrl,
   validateEnum,
   validateNumber,
+  type EndOfTurnMode,
   type VoiceAgentMode,
 } from './platform/options.ts';
 import type { BrowserPorts } from './session/browser-ports.ts';
@@ -24,6 +26,7 @@ export interface VoiceAgentOptions {
   silenceMs: number | undefined;
   vadThreshold: number | undefined;
   minSpeechMs: number | undefined;
+  endOfTurn: EndOfTurnMode | undefined;
   debug: boolean;
   mode: VoiceAgentMode;
   asrModel: string | undefined;
@@ -80,9 +83,13 @@ export class SettingsResolver {
         interruptions: validateEnum('interruptions', options.interruptions, ['on', 'off'] as const, 'on', warn) === 'on',
       });
     }
-    if (any('silenceMs', 'vadThreshold', 'minSpeechMs')) {
-      const { silenceMs, vadThreshold, minSpeechMs } = options;
-      session.configure({ turnDetection: resolveTurnDetection({ silenceMs, vadThreshold, minSpeechMs }, warn) });
+    if (any('silenceMs', 'vadThreshold', 'minSpeechMs', 'endOfTurn')) {
+      const { silenceMs, vadThreshold, minSpeechMs, endOfTurn } = options;
+      session.configure({ turnDetection: resolveTurnDetection({ silenceMs, vadThreshold, minSpeechMs, endOfTurn }, warn) });
+    }
+    if (any('endOfTurn', 'modelBaseUrl')) {
+      const endOfTurn = validateEnum('end-of-turn', options.endOfTurn, END_OF_TURN_MODES, 'silence', warn);
+      ports.turns.setEndOfTurn(endOfTurn, this.modelBaseUrl);
     }
     if (any('modelBaseUrl', 'asrModel', 'asrDevice', 'asrDtype', 'language', 'task')) {
       const model = options.asrModel?.trim();

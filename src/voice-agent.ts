@@ -5,7 +5,7 @@ import type { LlmDevicePreference } from './answering/llm-plan.ts';
 import { rmsToDbfs } from './audio/level-meter.ts';
 import type { AsrCapabilities } from './hearing/asr-controller.ts';
 import type { AsrDevicePreference, AsrTask } from './hearing/asr-plan.ts';
-import { createOnceWarner, type VoiceAgentMode } from './platform/options.ts';
+import { createOnceWarner, type EndOfTurnMode, type VoiceAgentMode } from './platform/options.ts';
 import { BrowserPorts } from './session/browser-ports.ts';
 import { VoiceSession } from './session/voice-session.ts';
 import { DEFAULT_VOICE_ID } from './speaking/piper-voice.ts';
@@ -98,6 +98,16 @@ export class VoiceAgent extends LitElement {
 
   /** Shortest speech (ms) that counts as a turn; shorter bursts are dropped. 0–5000, default 250. */
   @property({ attribute: 'min-speech-ms', converter: rawAttribute }) minSpeechMs: number | undefined;
+
+  /**
+   * What ends the visitor's turn at a pause: `silence` (the pause reaches `silence-ms`) or
+   * `smart-turn` (Smart Turn v3.2, an 8.7 MB model fetched from `model-base-url` as
+   * `pipecat-ai/smart-turn-v3/smart-turn-v3.2-cpu.onnx`, judges from the turn's sound
+   * whether it is finished: a finished turn ends ~160 ms into the pause plus the model's
+   * time, an unfinished one waits up to 2 s). If Smart Turn cannot be loaded, a
+   * recoverable `model-load-failed` is reported and turns end on silence. Default `silence`.
+   */
+  @property({ attribute: 'end-of-turn' }) endOfTurn: EndOfTurnMode | undefined;
 
   /**
    * Diagnostics: dispatch `voice-debug` events with per-frame VAD probabilities and costs.

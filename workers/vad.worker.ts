@@ -9,7 +9,9 @@ import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
 import { wallClockMs } from '../src/platform/clock.ts';
 import { median } from '../src/platform/stats.ts';
-import { SilenceEndOfTurnPolicy } from '../src/turns/end-of-turn.ts';
+import { SilenceEndOfTurnPolicy, type EndOfTurnPolicy } from '../src/turns/end-of-turn.ts';
+import { SMART_TURN_THRESHOLD, SemanticEndOfTurnPolicy, type EndOfTurnJudge } from '../src/turns/semantic-end-of-turn.ts';
+import { SUPERSEDED, type SmartTurnPortApi } from '../src/turns/smart-turn-protocol.ts';
 import type { TurnDetectionOptions } from '../src/platform/options.ts';
 import {
   FRAME_SAMPLES,
@@ -43,12 +45,60 @@ const FRAME_REPORT_BATCH = 8;
 /** Options received mid-turn, applied once the turn is over. */
 let pendingOptions: TurnDetectionOptions | null = null;
 let failed = false;
+/** Smart Turn, reached directly over a port from its worker (when `end-of-turn="smart-turn"`). */
+let endOfTurnJudge: (EndOfTurnJudge & { release(): void }) | null = null;
+/** A verdict not yet attached to a debug frame record. */
+let verdictRecord: VadFrameRecord['endOfTurn'] | null = null;
+
+/**
+ * A verdict that has not arrived after this long counts as a failed call: a Smart Turn
+ * worker that died never answers. Longer than the policy's longest wait (a pending verdict
+ * ends the pause at SMART_TURN_INCOMPLETE_SILENCE_MS anyway), so a slow but live model on
+ * a busy machine is never cut short by it.
+ */
+const VERDICT_TIMEOUT_MS = 5000;
+
+function connectJudge(port: MessagePort): EndOfTurnJudge & { release(): void } {
+  const remote = Comlink.wrap<SmartTurnPortApi>(port);
+  return {
+    judge(audio) {
+      const asked = performance.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('Smart Turn did not answer in time.')), VERDICT_TIMEOUT_MS);
+      });
+      const answer = remote.judge(Comlink.transfer(audio, [audio.buffer])).then((verdict) => {
+        if (frameRecords) {
+          const complete = verdict.probability > SMART_TURN_THRESHOLD;
+          verdictRecord = { ...verdict, complete, roundTripMs: performance.now() - asked };
+        }
+        return verdict;
+      });
+      return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
+    },
+    release() {
+      remote[Comlink.releaseProxy]();
+      port.close();
+    },
+  };
+}
+
+function createPolicy(options: TurnDetectionOptions): EndOfTurnPolicy {
+  if (options.endOfTurn !== 'smart-turn' || !endOfTurnJudge) return new SilenceEndOfTurnPolicy(options.silenceMs);
+  return new SemanticEndOfTurnPolicy(endOfTurnJudge, {
+    silenceMs: options.silenceMs,
+    onFailure: (error) => {
+      if (error instanceof Error && error.name === SUPERSEDED) return;
+      console.warn(`<voice-agent>: end-of-turn verdict failed, using silence-ms for this pause: ${String(error)}`);
+    },
+  });
+}
 
 function createSegmenter(options: TurnDetectionOptions): SpeechSegmenter {
   speechThreshold = options.speechThreshold;
   return new SpeechSegmenter(
     { ...options, frameSamples: FRAME_SAMPLES, sampleRateHz: TARGET_SAMPLE_RATE_HZ },
-    new SilenceEndOfTurnPolicy(options.silenceMs),
+    createPolicy(options),
   );
 }
 
@@ -82,7 +132,9 @@ async function handleFrame(index: number, pcm: Float32Array): Promise<void> {
   if (inferenceMs.length > TIMING_WINDOW) inferenceMs.shift();
   if (probability >= speechThreshold) lastSpeechAt = at;
   if (frameRecords) {
-    frameRecords.push({ index, probability, inferenceMs: cost, at });
+    const endOfTurn = verdictRecord;
+    verdictRecord = null;
+    frameRecords.push({ index, probability, inferenceMs: cost, at, ...(endOfTurn ? { endOfTurn } : {}) });
     if (frameRecords.length >= FRAME_REPORT_BATCH && emit) {
       const records = frameRecords;
       frameRecords = [];
@@ -138,9 +190,12 @@ const api: VadWorkerApi = {
     }
   },
 
-  async start(frames, options, onEvent, reportFrames) {
+  async start(frames, options, onEvent, reportFrames, endOfTurn) {
     if (!vad) throw namedError('model-load-failed', 'The voice activity detector is not loaded.');
     detachPort();
+    endOfTurnJudge?.release();
+    endOfTurnJudge = endOfTurn ? connectJudge(endOfTurn) : null;
+    verdictRecord = null;
     vad.reset();
     inferenceMs.length = 0;
     failed = false;
@@ -185,6 +240,8 @@ const api: VadWorkerApi = {
     segmenter?.reset();
     segmenter = null;
     emit = null;
+    endOfTurnJudge?.release();
+    endOfTurnJudge = null;
   },
 
   async dispose() {

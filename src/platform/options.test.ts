@@ -103,6 +103,16 @@ describe('resolveTurnDetection', () => {
     expect(options.silenceMs).toBe(700);
     expect(warnings).toHaveLength(1);
   });
+
+  it('end-of-turn: silence or smart-turn; anything else warns and uses the default', () => {
+    const { warnings, warn } = collect();
+    expect(resolveTurnDetection({ endOfTurn: 'smart-turn' }, warn).endOfTurn).toBe('smart-turn');
+    expect(resolveTurnDetection({ endOfTurn: 'silence' }, warn).endOfTurn).toBe('silence');
+    expect(warnings).toEqual([]);
+    expect(resolveTurnDetection({ endOfTurn: 'smartturn' }, warn).endOfTurn).toBe(DEFAULT_TURN_DETECTION.endOfTurn);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('end-of-turn="smartturn"');
+  });
 });
 
 describe('createOnceWarner', () => {

@@ -9,6 +9,14 @@
 export type VoiceAgentMode = 'hands-free' | 'push-to-talk' | 'text';
 export const VOICE_AGENT_MODES: readonly VoiceAgentMode[] = ['hands-free', 'push-to-talk', 'text'];
 
+/**
+ * What decides that a pause ends the visitor's turn: `silence` (the pause reached
+ * `silence-ms`) or `smart-turn` (Smart Turn v3.2 listens to the turn's audio and says
+ * whether it sounds finished; see src/turns/semantic-end-of-turn.ts).
+ */
+export type EndOfTurnMode = 'silence' | 'smart-turn';
+export const END_OF_TURN_MODES: readonly EndOfTurnMode[] = ['silence', 'smart-turn'];
+
 /** How turns are cut out of the microphone stream. */
 export interface TurnDetectionOptions {
   /** Silero probability at or above which a frame counts as speech (enter threshold). */
@@ -27,6 +35,11 @@ export interface TurnDetectionOptions {
   readonly preSpeechPadMs: number;
   /** A turn is ended (and a new one begun) once it grows this long. */
   readonly maxTurnMs: number;
+  /**
+   * The end-of-turn policy. With `smart-turn`, `silenceMs` still applies to a pause whose
+   * verdict failed, and to every pause if the model could not be loaded.
+   */
+  readonly endOfTurn: EndOfTurnMode;
 }
 
 /**
@@ -47,6 +60,7 @@ export const DEFAULT_TURN_DETECTION: TurnDetectionOptions = {
   minSpeechMs: 250,
   preSpeechPadMs: 300,
   maxTurnMs: 120_000,
+  endOfTurn: 'silence',
 };
 
 /** Gap kept between the enter and exit thresholds when only `vad-threshold` is given. */
@@ -143,6 +157,7 @@ export interface TurnDetectionInput {
   readonly silenceMs?: unknown;
   readonly vadThreshold?: unknown;
   readonly minSpeechMs?: unknown;
+  readonly endOfTurn?: unknown;
 }
 
 export function resolveTurnDetection(input: TurnDetectionInput, warn: Warn): TurnDetectionOptions {
@@ -153,6 +168,7 @@ export function resolveTurnDetection(input: TurnDetectionInput, warn: Warn): Tur
     silenceThreshold: Math.max(0.01, speechThreshold - THRESHOLD_HYSTERESIS),
     silenceMs: validateNumber(SILENCE_MS, input.silenceMs, warn),
     minSpeechMs: validateNumber(MIN_SPEECH_MS, input.minSpeechMs, warn),
+    endOfTurn: validateEnum('end-of-turn', input.endOfTurn, END_OF_TURN_MODES, DEFAULT_TURN_DETECTION.endOfTurn, warn),
   };
 }
 

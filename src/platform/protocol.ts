@@ -108,6 +108,18 @@ export interface VadFrameRecord {
   readonly inferenceMs: number;
   /** Wall-clock time when the probability was known. */
   readonly at: number;
+  /**
+   * An end-of-turn verdict (Smart Turn) that arrived since the previous record, with its
+   * cost: features + model, ms, measured in the Smart Turn worker; `roundTripMs` is from
+   * the request to the answer as the VAD worker saw it.
+   */
+  readonly endOfTurn?: {
+    readonly probability: number;
+    readonly complete: boolean;
+    readonly featuresMs: number;
+    readonly inferenceMs: number;
+    readonly roundTripMs: number;
+  };
 }
 
 /** Bytes of one file downloaded so far (total 0 when unknown). */
@@ -123,12 +135,15 @@ export interface VadWorkerApi {
   /**
    * Starts segmenting frames arriving on `frames`; events go to `onEvent`. With
    * `reportFrames`, per-frame records are sent too (debugging and benchmarks).
+   * `endOfTurn`: a port to the Smart Turn worker (see SmartTurnPortApi), used when
+   * `options.endOfTurn` is `smart-turn`; without it turns end on silence alone.
    */
   start(
     frames: MessagePort,
     options: TurnDetectionOptions,
     onEvent: (event: VadEvent) => void,
     reportFrames: boolean,
+    endOfTurn?: MessagePort,
   ): Promise<void>;
   /** Changes turn-detection options for the next turn. */
   configure(options: TurnDetectionOptions): Promise<void>;

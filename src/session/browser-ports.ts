@@ -32,6 +32,7 @@ export class BrowserPorts implements SessionPorts {
       onEvent: sinks.turnEvent,
       onProgress: (progress) => sinks.progress('vad', progress),
       onCrash: sinks.audioLost,
+      onError: sinks.error,
     });
     this.recognizer = new AsrController(host, {
       onProgress: (progress) => sinks.progress('asr', progress),

@@ -3,15 +3,21 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import sileroModelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { VoiceAgentError } from '../platform/errors.ts';
-import type { TurnDetectionOptions } from '../platform/options.ts';
+import type { EndOfTurnMode, TurnDetectionOptions } from '../platform/options.ts';
 import type { FileProgress, VadEvent, VadWorkerApi } from '../platform/protocol.ts';
 import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
 import type { TurnDetectorPort } from '../session/ports.ts';
+import { SmartTurnController } from './smart-turn-controller.ts';
 
 export interface VadControllerCallbacks {
   onEvent(event: VadEvent): void;
   onProgress(progress: FileProgress): void;
   onCrash(error: VoiceAgentError): void;
+  /**
+   * A recoverable failure that leaves turn detection working: the end-of-turn model
+   * (Smart Turn) could not be loaded or stopped, so turns end on silence alone.
+   */
+  onError?(error: VoiceAgentError): void;
 }
 
 /**
@@ -27,9 +33,18 @@ export interface VadControllerCallbacks {
 export class VadController implements ReactiveController, TurnDetectorPort {
   private readonly callbacks: VadControllerCallbacks;
   private readonly worker: WorkerHandle<VadWorkerApi>;
+  /** The semantic end-of-turn model, loaded when `end-of-turn="smart-turn"`. */
+  private readonly smartTurn: SmartTurnController;
+  private endOfTurn: { mode: EndOfTurnMode; modelBaseUrl: string | undefined } = { mode: 'silence', modelBaseUrl: undefined };
+  /** The `model-base-url` Smart Turn last failed to load from (not retried until dispose()). */
+  private smartTurnFailedFrom: string | null = null;
 
   constructor(host: ReactiveControllerHost, callbacks: VadControllerCallbacks) {
     this.callbacks = callbacks;
+    this.smartTurn = new SmartTurnController({
+      onProgress: (progress) => callbacks.onProgress(progress),
+      onCrash: (error) => callbacks.onError?.(error),
+    });
     this.worker = new WorkerHandle<VadWorkerApi>(
       () => new Worker(new URL('../../workers/vad.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-vad' }),
       (error) => callbacks.onCrash(VoiceAgentError.workerFailed('voice activity detector', error)),
@@ -41,8 +56,23 @@ export class VadController implements ReactiveController, TurnDetectorPort {
     this.dispose();
   }
 
-  /** Downloads and warms Silero (once per worker). */
+  /**
+   * Which end-of-turn policy the next load()/start() prepares (`end-of-turn`), and where
+   * Smart Turn's file is (`model-base-url`). A running session keeps its model until the
+   * next start().
+   */
+  setEndOfTurn(mode: EndOfTurnMode, modelBaseUrl: string | undefined): void {
+    this.endOfTurn = { mode, modelBaseUrl };
+  }
+
+  /**
+   * Downloads and warms Silero (once per worker), and Smart Turn alongside when the
+   * end-of-turn policy is `smart-turn`. Smart Turn failing to load does not fail this:
+   * it is reported through `onError` (model-load-failed, naming the file) and turns end
+   * on silence alone.
+   */
   async load(): Promise<void> {
+    const smartTurn = this.endOfTurn.mode === 'smart-turn' ? this.loadSmartTurn() : Promise.resolve();
     try {
       await this.worker.api.load(
         { modelUrl: absoluteUrl(sileroModelUrl), ortWasmUrl: absoluteUrl(ortWasmUrl) },
@@ -50,16 +80,35 @@ export class VadController implements ReactiveController, TurnDetectorPort {
       );
     } catch (error) {
       throw VoiceAgentError.from(error, 'model-load-failed');
+    } finally {
+      await smartTurn;
+    }
+  }
+
+  private async loadSmartTurn(): Promise<void> {
+    const from = this.endOfTurn.modelBaseUrl ?? '';
+    // Reported once: preload() then start() does not say it twice. dispose() (stop) clears it.
+    if (this.smartTurnFailedFrom === from) return;
+    try {
+      await this.smartTurn.load(this.endOfTurn.modelBaseUrl);
+    } catch (error) {
+      this.smartTurnFailedFrom = from;
+      const cause = VoiceAgentError.from(error, 'model-load-failed');
+      this.callbacks.onError?.(
+        new VoiceAgentError('model-load-failed', `${cause.message} (turns will end on silence alone)`, { cause: error }),
+      );
     }
   }
 
   /** Segments the frames arriving on `frames`; `reportFrames` adds per-frame debug records. */
   async start(frames: MessagePort, options: TurnDetectionOptions, reportFrames = false): Promise<void> {
+    const endOfTurn = options.endOfTurn === 'smart-turn' && this.smartTurn.ready ? await this.smartTurn.connect() : undefined;
     await this.worker.api.start(
       Comlink.transfer(frames, [frames]),
       options,
       Comlink.proxy((event: VadEvent) => this.callbacks.onEvent(event)),
       reportFrames,
+      endOfTurn ? Comlink.transfer(endOfTurn, [endOfTurn]) : undefined,
     );
   }
 
@@ -85,8 +134,10 @@ export class VadController implements ReactiveController, TurnDetectorPort {
     if (this.worker.running) await this.worker.api.trimTurn(onsetMs, keepMs);
   }
 
-  /** Terminates the worker; a later load() starts a fresh one. */
+  /** Terminates the workers; a later load() starts fresh ones. */
   dispose(): void {
     this.worker.terminate();
+    this.smartTurn.dispose();
+    this.smartTurnFailedFrom = null;
   }
 }

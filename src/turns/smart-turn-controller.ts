@@ -1,7 +1,8 @@
 import * as Comlink from 'comlink';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import { VoiceAgentError } from '../platform/errors.ts';
+import type { VoiceAgentError } from '../platform/errors.ts';
 import type { FileProgress } from '../platform/protocol.ts';
+import { ModelLifecycle, type ModelPlan } from '../platform/model-lifecycle.ts';
 import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
 import type { EndOfTurnVerdict } from './semantic-end-of-turn.ts';
 import { smartTurnModelUrl, type SmartTurnWorkerApi } from './smart-turn-protocol.ts';
@@ -19,9 +20,16 @@ export interface SmartTurnControllerCallbacks {
   onCrash(error: VoiceAgentError): void;
 }
 
+/** Smart Turn's one plan: WASM (the model is small; a GPU would not pay for its start-up here). */
+interface SmartTurnPlan extends ModelPlan {
+  readonly modelUrl: string;
+}
+
 /**
- * Owns the Smart Turn worker (Smart Turn v3.2, the semantic end-of-turn model). Not a Lit
- * controller of its own: the VadController that uses it loads, connects and disposes it.
+ * Owns the Smart Turn worker (Smart Turn v3.2, the semantic end-of-turn model) through the
+ * shared {@link ModelLifecycle}: load with progress, a `model-load-failed` naming the file,
+ * a new worker when `model-base-url` changes, dispose. Not a Lit controller of its own:
+ * the VadController that uses it loads, connects and disposes it.
  *
  * @example
  * const smartTurn = new SmartTurnController({ onProgress, onCrash });
@@ -29,77 +37,66 @@ export interface SmartTurnControllerCallbacks {
  * const port = smartTurn.connect();            // hand to the VAD worker
  */
 export class SmartTurnController {
-  private readonly worker: WorkerHandle<SmartTurnWorkerApi>;
-  private readonly callbacks: SmartTurnControllerCallbacks;
-  private loadedFrom: string | null = null;
-  private loading: Promise<void> | null = null;
-
-  /** wasm threads for the model (more than 1 only when the page is cross-origin isolated). */
-  private readonly threads: number;
+  private readonly model: ModelLifecycle<string | undefined, SmartTurnPlan, Comlink.Remote<SmartTurnWorkerApi>>;
+  /** The worker that finished loading (a crash or dispose replaces it). */
+  private loadedApi: Comlink.Remote<SmartTurnWorkerApi> | null = null;
 
   constructor(callbacks: SmartTurnControllerCallbacks, threads = SMART_TURN_THREADS) {
-    this.callbacks = callbacks;
-    this.threads = crossOriginIsolated ? Math.max(1, Math.min(threads, navigator.hardwareConcurrency || 1)) : 1;
-    this.worker = new WorkerHandle<SmartTurnWorkerApi>(
-      () =>
-        new Worker(new URL('../../workers/smart-turn.worker.ts', import.meta.url), {
-          type: 'module',
-          name: 'voice-agent-smart-turn',
-        }),
-      (error) => {
-        this.loadedFrom = null;
-        this.loading = null;
-        callbacks.onCrash(VoiceAgentError.workerFailed('end-of-turn model (Smart Turn)', error));
+    // More than one wasm thread only when the page is cross-origin isolated.
+    const usableThreads = crossOriginIsolated ? Math.max(1, Math.min(threads, navigator.hardwareConcurrency || 1)) : 1;
+    const plan = (modelBaseUrl: string | undefined): SmartTurnPlan => ({
+      model: 'pipecat-ai/smart-turn-v3',
+      modelUrl: absoluteUrl(smartTurnModelUrl(modelBaseUrl)),
+      device: 'wasm',
+      dtype: 'fp32',
+      reason: 'Smart Turn runs on WASM',
+    });
+    this.model = new ModelLifecycle({
+      what: 'end-of-turn model (Smart Turn)',
+      plan,
+      fallbackPlan: (failed) => failed,
+      // WASM only: no WebGPU probe (it can take seconds) is needed to plan it.
+      probe: async () => ({ webgpu: false, shaderF16: false, crossOriginIsolated, cores: navigator.hardwareConcurrency || 1 }),
+      spawn: (onCrash) =>
+        new WorkerHandle<SmartTurnWorkerApi>(
+          () => new Worker(new URL('../../workers/smart-turn.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-smart-turn' }),
+          onCrash,
+        ),
+      load: (api, { modelUrl }, _settings, onProgress) =>
+        api.load({ modelUrl, ortWasmUrl: absoluteUrl(ortWasmUrl), threads: usableThreads }, Comlink.proxy(onProgress)),
+      onProgress: (progress) => callbacks.onProgress(progress),
+      onError: (error) => {
+        if (error.code === 'worker-failed') callbacks.onCrash(error);
       },
-    );
+    });
   }
 
   /** Whether the model is loaded and its worker alive. */
   get ready(): boolean {
-    return this.loadedFrom !== null && this.worker.running;
+    return this.loadedApi !== null && this.model.api === this.loadedApi;
   }
 
   /** Downloads and warms Smart Turn from `model-base-url` (or the hub); once per URL. */
-  load(modelBaseUrl: string | undefined): Promise<void> {
-    const modelUrl = absoluteUrl(smartTurnModelUrl(modelBaseUrl));
-    if (this.loadedFrom === modelUrl && this.worker.running) return Promise.resolve();
-    if (this.loadedFrom !== null && this.loadedFrom !== modelUrl) this.dispose();
-    this.loading ??= (async () => {
-      try {
-        await this.worker.api.load(
-          {
-            modelUrl,
-            ortWasmUrl: absoluteUrl(ortWasmUrl),
-            threads: this.threads,
-          },
-          Comlink.proxy((progress: FileProgress) => this.callbacks.onProgress(progress)),
-        );
-        this.loadedFrom = modelUrl;
-      } catch (error) {
-        this.worker.terminate();
-        throw VoiceAgentError.from(error, 'model-load-failed');
-      } finally {
-        this.loading = null;
-      }
-    })();
-    return this.loading;
+  async load(modelBaseUrl: string | undefined): Promise<void> {
+    this.model.configure(modelBaseUrl);
+    await this.model.load();
+    this.loadedApi = this.model.api;
   }
 
   /** A new port on which the worker answers SmartTurnPortApi (transfer it to the VAD worker). */
   async connect(): Promise<MessagePort> {
     const channel = new MessageChannel();
-    await this.worker.api.connect(Comlink.transfer(channel.port1, [channel.port1]));
+    await this.model.call((api) => api.connect(Comlink.transfer(channel.port1, [channel.port1])));
     return channel.port2;
   }
 
   /** One verdict, through the main thread (diagnostics and benchmarks; turns use the port). */
   judge(audio: Float32Array): Promise<EndOfTurnVerdict> {
-    return this.worker.api.judge(Comlink.transfer(audio, [audio.buffer]));
+    return this.model.call((api) => api.judge(Comlink.transfer(audio, [audio.buffer])));
   }
 
   dispose(): void {
-    this.loadedFrom = null;
-    this.loading = null;
-    this.worker.terminate();
+    this.loadedApi = null;
+    this.model.dispose();
   }
 }

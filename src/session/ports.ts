@@ -16,7 +16,7 @@ import type { VoiceResponseEndDetail } from '../events/response-end.ts';
 import type { VoiceTurnEvent } from '../events/turn.ts';
 import type { TranscriptUpdate } from '../hearing/asr-controller.ts';
 import type { VoiceAgentError } from '../platform/errors.ts';
-import type { TurnDetectionOptions } from '../platform/options.ts';
+import type { TurnDetectionOptions, VoiceAgentMode } from '../platform/options.ts';
 import type { FileProgress, VadEvent } from '../platform/protocol.ts';
 
 /** Captures the visitor's microphone as 16 kHz frames. Reports levels and a lost track to the sinks. */
@@ -116,3 +116,23 @@ export interface SessionSinks {
 
 /** Builds the ports around the session's sinks. */
 export type PortFactory = (sinks: SessionSinks) => SessionPorts;
+
+/** The element's resolved options that the session acts on. */
+export interface SessionSettings {
+  readonly mode: VoiceAgentMode;
+  readonly turnDetection: TurnDetectionOptions;
+  /** Speech over an answer interrupts it. */
+  readonly interruptions: boolean;
+  /** Dispatch `voice-debug` records. */
+  readonly debug: boolean;
+}
+
+/** What the session hands its owner (the element). */
+export interface SessionOutputs {
+  /** A typed event, to be dispatched from the element as it is. */
+  dispatch(event: Event): void;
+  /** `state`, `captions`, `error` or `downloadFraction` changed. */
+  changed(): void;
+  /** The input level (RMS), for a level meter: frequent, so apart from `changed`. */
+  level(rms: number): void;
+}

@@ -17,33 +17,13 @@ import {
 import type { TranscriptUpdate } from '../hearing/asr-controller.ts';
 import { wallClockMs } from '../platform/clock.ts';
 import { MicOpenCancelled, VoiceAgentError } from '../platform/errors.ts';
-import { DEFAULT_TURN_DETECTION, type TurnDetectionOptions, type VoiceAgentMode } from '../platform/options.ts';
+import { DEFAULT_TURN_DETECTION } from '../platform/options.ts';
 import type { VadEvent } from '../platform/protocol.ts';
 import { SUSTAINED_SPEECH_MS } from '../turns/speech-segmenter.ts';
 import { holdsAudio, TurnMachine, type AgentState, type EndedTurn, type TurnEffect, type TurnInput } from '../turns/turn-machine.ts';
 import { BargeInJudge } from './barge-in-judge.ts';
-import type { PortFactory, SessionPorts, SessionSinks } from './ports.ts';
+import type { PortFactory, SessionOutputs, SessionPorts, SessionSettings, SessionSinks } from './ports.ts';
 import { SessionDisplay, TurnMetrics } from './session-display.ts';
-
-/** The element's resolved options that the session acts on. */
-export interface SessionSettings {
-  readonly mode: VoiceAgentMode;
-  readonly turnDetection: TurnDetectionOptions;
-  /** Speech over an answer interrupts it. */
-  readonly interruptions: boolean;
-  /** Dispatch `voice-debug` records. */
-  readonly debug: boolean;
-}
-
-/** What the session hands its owner (the element). */
-export interface SessionOutputs {
-  /** A typed event, to be dispatched from the element as it is. */
-  dispatch(event: Event): void;
-  /** `state`, `captions`, `error` or `downloadFraction` changed. */
-  changed(): void;
-  /** The input level (RMS), for a level meter: frequent, so apart from `changed`. */
-  level(rms: number): void;
-}
 
 /**
  * One conversation, without the DOM: it listens, hands the visitor's turns to the

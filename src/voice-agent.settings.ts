@@ -6,7 +6,7 @@
 import { LOCAL_LLM_MAX_TOKENS, LLM_DEVICE_PREFERENCES, type LlmDevicePreference } from './answering/llm-plan.ts';
 import { ASR_DEVICE_PREFERENCES, ASR_TASKS, parseDtype, type AsrDevicePreference, type AsrTask } from './hearing/asr-plan.ts';
 import {
-  END_OF_TURN_MODES,
+  DEFAULT_TURN_DETECTION,
   SPEAKING_RATE,
   VOICE_AGENT_MODES,
   resolveTurnDetection,
@@ -14,6 +14,7 @@ import {
   validateEnum,
   validateNumber,
   type EndOfTurnMode,
+  type TurnDetectionOptions,
   type VoiceAgentMode,
 } from './platform/options.ts';
 import type { BrowserPorts } from './session/browser-ports.ts';
@@ -68,6 +69,7 @@ export interface SettingsTargets {
 export class SettingsResolver {
   mode: VoiceAgentMode = 'hands-free';
   modelBaseUrl: string | undefined;
+  private turnDetection: TurnDetectionOptions = DEFAULT_TURN_DETECTION;
 
   constructor(private readonly targets: SettingsTargets) {}
 
@@ -76,21 +78,20 @@ export class SettingsResolver {
     const any = (...keys: Key[]) => keys.some((key) => changed.has(key));
     if (any('modelBaseUrl')) this.modelBaseUrl = validateBaseUrl('model-base-url', options.modelBaseUrl, baseUri, warn);
     if (any('mode')) this.mode = validateEnum('mode', options.mode, VOICE_AGENT_MODES, 'hands-free', warn);
-    if (any('mode', 'interruptions', 'debug')) {
+    if (any('mode')) session.configure({ mode: this.mode });
+    if (any('debug')) session.configure({ debug: options.debug });
+    if (any('interruptions')) {
       session.configure({
-        mode: this.mode,
-        debug: options.debug,
         interruptions: validateEnum('interruptions', options.interruptions, ['on', 'off'] as const, 'on', warn) === 'on',
       });
     }
     if (any('silenceMs', 'vadThreshold', 'minSpeechMs', 'endOfTurn')) {
       const { silenceMs, vadThreshold, minSpeechMs, endOfTurn } = options;
-      session.configure({ turnDetection: resolveTurnDetection({ silenceMs, vadThreshold, minSpeechMs, endOfTurn }, warn) });
+      this.turnDetection = resolveTurnDetection({ silenceMs, vadThreshold, minSpeechMs, endOfTurn }, warn);
+      session.configure({ turnDetection: this.turnDetection });
     }
-    if (any('endOfTurn', 'modelBaseUrl')) {
-      const endOfTurn = validateEnum('end-of-turn', options.endOfTurn, END_OF_TURN_MODES, 'silence', warn);
-      ports.turns.setEndOfTurn(endOfTurn, this.modelBaseUrl);
-    }
+    // The end-of-turn model is loaded by the turn detector, from `model-base-url`.
+    if (any('endOfTurn', 'modelBaseUrl')) ports.turns.setEndOfTurn(this.turnDetection.endOfTurn, this.modelBaseUrl);
     if (any('modelBaseUrl', 'asrModel', 'asrDevice', 'asrDtype', 'language', 'task')) {
       const model = options.asrModel?.trim();
       const { dtype, error } = parseDtype(options.asrDtype);

@@ -17,6 +17,24 @@ const MODELS_DIR = [process.env.VOICE_AGENT_MODELS_DIR, 'public/models', '../sha
   .filter((dir): dir is string => !!dir)
   .map((dir) => resolve(dir))
   .find((dir) => existsSync(dir));
+/**
+ * Model ids served from another folder when the folder has no copy under their own id.
+ * The element's default English recognizer is the hub's `onnx-community/moonshine-tiny-ONNX`;
+ * ../shared/models holds Moonshine AI's own int8 export of the same Moonshine tiny weights
+ * (same file names, an encoder that also wants an attention mask, which the recognizer
+ * worker reads from the session) under `moonshine-ai/moonshine-tiny-en`.
+ */
+const MODEL_ALIASES: Record<string, string> = {
+  'onnx-community/moonshine-tiny-ONNX': 'moonshine-ai/moonshine-tiny-en',
+};
+
+/** The file for `relative` (`owner/model/…`) in `dir`, through an alias when the model's own folder is absent. */
+function modelFile(dir: string, relative: string): string {
+  const file = resolve(dir, relative);
+  if (existsSync(file)) return file;
+  const alias = Object.entries(MODEL_ALIASES).find(([id]) => relative.startsWith(`${id}/`));
+  return alias && !existsSync(resolve(dir, alias[0])) ? resolve(dir, alias[1] + relative.slice(alias[0].length)) : file;
+}
 const CROSS_ORIGIN_ISOLATION = process.env.VOICE_AGENT_CROSS_ORIGIN_ISOLATION !== 'off';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -36,7 +54,7 @@ function serveModels(): Connect.NextHandleFunction {
       return;
     }
     const relative = decodeURIComponent(req.url.slice('/models/'.length).split('?')[0] ?? '');
-    const file = resolve(MODELS_DIR, relative);
+    const file = modelFile(MODELS_DIR, relative);
     if (!file.startsWith(MODELS_DIR + sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.statusCode = 404;
       res.setHeader('Content-Type', 'text/plain');

@@ -23,13 +23,13 @@ void fetch('./models/', { method: 'GET' })
   .then((response) => {
     if (response.ok && response.headers.get('content-type')?.includes('json') && !agent.hasAttribute('model-base-url')) {
       agent.setAttribute('model-base-url', new URL('./models', location.href).href);
-      // The local folder holds Whisper tiny.en (see ../shared/models/README.md).
-      if (!agent.hasAttribute('asr-model')) agent.setAttribute('asr-model', 'Xenova/whisper-tiny.en');
-      for (const name of ['model-base-url', 'asr-model']) {
+      // The recognizer is the element's own choice: Moonshine for English on the CPU,
+      // multilingual Whisper base otherwise (both in ../shared/models).
+      for (const name of ['model-base-url']) {
         const control = document.querySelector<HTMLInputElement>(`[data-attr="${name}"]`);
         if (control) control.value = agent.getAttribute(name)!;
       }
-      write('using local models at ./models (Whisper tiny.en)');
+      write('using local models at ./models');
     }
   })
   .catch(() => {});

@@ -4,7 +4,7 @@
  * the session that uses it. Only what changed is resolved again.
  */
 import { LOCAL_LLM_MAX_TOKENS, LLM_DEVICE_PREFERENCES, type LlmDevicePreference } from './answering/llm-plan.ts';
-import { ASR_DEVICE_PREFERENCES, ASR_TASKS, parseDtype, type AsrDevicePreference, type AsrTask } from './hearing/asr-plan.ts';
+import { ASR_DEVICE_PREFERENCES, ASR_TASKS, englishOnlyMismatch, parseDtype, type AsrDevicePreference, type AsrTask } from './hearing/asr-plan.ts';
 import {
   DEFAULT_TURN_DETECTION,
   SPEAKING_RATE,
@@ -96,13 +96,19 @@ export class SettingsResolver {
       const model = options.asrModel?.trim();
       const { dtype, error } = parseDtype(options.asrDtype);
       if (error) warn(`${error}; using the default for the device.`);
+      const language = this.resolveLanguage(options.language);
+      const task = validateEnum('task', options.task, ASR_TASKS, 'transcribe', warn);
+      // An English-only model asked for another language would give wrong text: warn and
+      // let the ladder pick a multilingual one.
+      const mismatch = englishOnlyMismatch(model || undefined, language, task);
+      if (mismatch) warn(mismatch);
       ports.recognizer.configure({
         enabled: model !== 'none',
-        model: model || undefined,
+        model: (!mismatch && model) || undefined,
         device: validateEnum('asr-device', options.asrDevice, ASR_DEVICE_PREFERENCES, 'auto', warn),
         dtype,
-        language: this.resolveLanguage(options.language),
-        task: validateEnum('task', options.task, ASR_TASKS, 'transcribe', warn),
+        language,
+        task,
         modelBaseUrl: this.modelBaseUrl,
       });
     }

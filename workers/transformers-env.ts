@@ -37,24 +37,47 @@ function checkingFetch(baseFetch: typeof fetch): typeof fetch {
 }
 
 /**
- * Checks an ONNX download as it streams: a ModelProto starts with field 1 (ir_version,
- * a varint: byte 0x08), and the body must not be empty. A damaged file fails here, named.
+ * Checks a model download as it streams: an ONNX ModelProto starts with field 1
+ * (ir_version, a varint: byte 0x08); an ORT-format model (onnxruntime's FlatBuffer, as
+ * Moonshine AI ships its int8 files) reads `ORTM` at bytes 4–8. The body must not be
+ * empty. A damaged file fails here, named.
  */
 function onnxGuard(url: string): TransformStream<Uint8Array, Uint8Array> {
-  let seen = 0;
+  let head = new Uint8Array(0);
+  let checked = false;
+  const fail = (controller: TransformStreamDefaultController<Uint8Array>, why: string) =>
+    controller.error(namedError('model-load-failed', `${fileNameOf(url)} (${url}) ${why}`));
   return new TransformStream({
     transform(chunk, controller) {
-      if (seen === 0 && chunk.byteLength > 0 && chunk[0] !== 0x08) {
-        controller.error(namedError('model-load-failed', `${fileNameOf(url)} (${url}) is not an ONNX model (damaged or wrong file).`));
+      if (!checked) {
+        // Hold bytes back until the first eight are in (chunks can be tiny).
+        const joined = new Uint8Array(head.byteLength + chunk.byteLength);
+        joined.set(head);
+        joined.set(chunk, head.byteLength);
+        if (joined.byteLength < 8 && joined[0] !== 0x08) {
+          head = joined;
+          return;
+        }
+        checked = true;
+        if (!isModelHeader(joined)) return fail(controller, 'is not an ONNX model (damaged or wrong file).');
+        controller.enqueue(joined);
         return;
       }
-      seen += chunk.byteLength;
       controller.enqueue(chunk);
     },
     flush(controller) {
-      if (seen === 0) controller.error(namedError('model-load-failed', `${fileNameOf(url)} (${url}) is empty.`));
+      if (checked) return;
+      if (head.byteLength === 0) return fail(controller, 'is empty.');
+      if (!isModelHeader(head)) return fail(controller, 'is not an ONNX model (damaged or wrong file).');
+      controller.enqueue(head);
     },
   });
+}
+
+/** ONNX protobuf (`0x08` first) or ORT format (`ORTM` at bytes 4–8). */
+export function isModelHeader(bytes: Uint8Array): boolean {
+  if (bytes[0] === 0x08) return true;
+  return bytes.byteLength >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === 'ORTM';
 }
 
 const DEFAULT_FETCH = env.fetch as unknown as typeof fetch;
@@ -158,7 +181,7 @@ export class PipelineSlot<Pipe extends { dispose(): Promise<unknown> }, Config e
   constructor(
     private readonly task: 'automatic-speech-recognition' | 'text-generation',
     private readonly describe: (config: Config) => string,
-    private readonly warmUp: (pipe: Pipe) => Promise<unknown>,
+    private readonly warmUp: (pipe: Pipe, config: Config) => Promise<unknown>,
   ) {}
 
   async load(config: Config, onProgress: (progress: FileProgress) => unknown): Promise<void> {
@@ -192,7 +215,7 @@ export class PipelineSlot<Pipe extends { dispose(): Promise<unknown> }, Config e
         dtype: config.dtype as never,
         progress_callback: tracker.progressCallback,
       })) as unknown as Pipe;
-      await this.warmUp(pipe);
+      await this.warmUp(pipe, config);
       this.pipe = pipe;
       this.config = config;
     } catch (error) {

@@ -3,6 +3,7 @@ import {
   WASM_MODEL,
   WASM_MODEL_ENGLISH,
   WEBGPU_MODEL,
+  englishOnlyMismatch,
   isEnglishOnlyModel,
   needsShaderF16,
   parseDtype,
@@ -29,15 +30,34 @@ describe('planAsr', () => {
     });
   });
 
-  it('falls to a small q8 Whisper on WASM, English-only when the language is English', () => {
+  it('on WASM: Moonshine for English, multilingual Whisper for another language, auto or translation', () => {
     expect(planAsr({ device: 'auto', language: 'en' }, noGpu)).toMatchObject({
       model: WASM_MODEL_ENGLISH,
       device: 'wasm',
       dtype: 'q8',
     });
+    expect(WASM_MODEL_ENGLISH).toMatch(/moonshine/i);
+    expect(planAsr({ device: 'auto', language: 'en-GB' }, noGpu).model).toBe(WASM_MODEL_ENGLISH);
     expect(planAsr({ device: 'auto', language: 'auto' }, noGpu).model).toBe(WASM_MODEL);
     expect(planAsr({ device: 'auto', language: 'fr' }, noGpu).model).toBe(WASM_MODEL);
-    expect(planAsr({ device: 'auto', language: 'en' }, noGpu).reason).toMatch(/no WebGPU adapter/);
+    expect(planAsr({ device: 'auto', language: 'en', task: 'translate' }, noGpu).model).toBe(WASM_MODEL);
+    expect(planAsr({ device: 'auto', language: 'en' }, noGpu).reason).toMatch(/no WebGPU adapter: WASM, Moonshine/);
+    expect(planAsr({ device: 'auto', language: 'de' }, noGpu).reason).toMatch(/multilingual Whisper/);
+  });
+
+  it('keeps a Moonshine model on WASM even where WebGPU is there', () => {
+    const plan = planAsr({ device: 'auto', language: 'en', model: 'moonshine-ai/moonshine-tiny-en' }, gpuF16);
+    expect(plan).toMatchObject({ model: 'moonshine-ai/moonshine-tiny-en', device: 'wasm', dtype: 'q8' });
+    expect(plan.reason).toMatch(/Moonshine runs on the CPU only/);
+  });
+
+  it('names an English-only model asked for another language, auto or translation', () => {
+    expect(englishOnlyMismatch('Xenova/whisper-tiny.en', 'de', 'transcribe')).toMatch(/English only.*language="de"/);
+    expect(englishOnlyMismatch('moonshine-ai/moonshine-tiny-en', 'auto', 'transcribe')).toMatch(/language="auto"/);
+    expect(englishOnlyMismatch('Xenova/whisper-tiny.en', 'en', 'translate')).toMatch(/task="translate"/);
+    expect(englishOnlyMismatch('Xenova/whisper-tiny.en', 'en', 'transcribe')).toBeUndefined();
+    expect(englishOnlyMismatch('Xenova/whisper-base', 'de', 'transcribe')).toBeUndefined();
+    expect(englishOnlyMismatch(undefined, 'de', 'transcribe')).toBeUndefined();
   });
 
   it('honours overrides, but never puts a request for WebGPU on a browser without it', () => {
@@ -60,6 +80,11 @@ describe('planAsr', () => {
   it('knows English-only checkpoints and f16 dtypes', () => {
     expect(isEnglishOnlyModel('Xenova/whisper-tiny.en')).toBe(true);
     expect(isEnglishOnlyModel('onnx-community/whisper-large-v3-turbo')).toBe(false);
+    expect(isEnglishOnlyModel('onnx-community/moonshine-tiny-ONNX')).toBe(true);
+    expect(isEnglishOnlyModel('moonshine-ai/moonshine-tiny-en')).toBe(true);
+    expect(isEnglishOnlyModel('UsefulSensors/moonshine-base')).toBe(true);
+    expect(isEnglishOnlyModel('onnx-community/moonshine-tiny-ja-ONNX')).toBe(false);
+    expect(isEnglishOnlyModel('moonshine-ai/moonshine-base-ar')).toBe(false);
     expect(needsShaderF16({ encoder_model: 'fp16', decoder_model_merged: 'q4' })).toBe(true);
     expect(needsShaderF16('q8')).toBe(false);
   });

@@ -1,6 +1,7 @@
 /**
- * Which Whisper runs where: the device/model ladder, decided from measured capabilities
- * (is there a WebGPU adapter, does it have `shader-f16`), never from the user agent.
+ * Which recognizer runs where: the device/model ladder, decided from measured capabilities
+ * (is there a WebGPU adapter, does it have `shader-f16`) and the language, never from the
+ * user agent.
  *
  * Pure: the controller measures, this decides, and `capabilities` reports the decision
  * with its reason so a page author can see why their visitor got the small model.
@@ -28,6 +29,8 @@ export interface AsrPreferences {
   readonly dtype?: AsrDtype;
   /** `auto` or a language code. */
   readonly language: string;
+  /** `translate` needs a multilingual model (default `transcribe`). */
+  readonly task?: AsrTask;
 }
 
 export interface AsrPlan {
@@ -40,9 +43,17 @@ export interface AsrPlan {
 
 /** Whisper large-v3-turbo: the quality choice when a GPU is there. */
 export const WEBGPU_MODEL = 'onnx-community/whisper-large-v3-turbo';
-/** On the CPU, a small Whisper keeps up with speech on a 2-core laptop. */
+/**
+ * On the CPU, for other languages, language detection and translation: multilingual
+ * Whisper base. Its encoder always processes a 30 s window, so every call costs ~1–2 s.
+ */
 export const WASM_MODEL = 'Xenova/whisper-base';
-export const WASM_MODEL_ENGLISH = 'Xenova/whisper-base.en';
+/**
+ * On the CPU, in English: Moonshine tiny, whose cost follows the audio (a 3.5 s turn in
+ * ~0.25 s on one thread, against ~2.2 s for Whisper tiny.en) with a lower word error rate
+ * (5.7 % vs 9.0 % on the same clips: see the models README). English only, WASM only.
+ */
+export const WASM_MODEL_ENGLISH = 'onnx-community/moonshine-tiny-ONNX';
 
 /**
  * q4 decoder on WebGPU: q8 and fp16 decoders are reported to produce garbage or repeat
@@ -54,13 +65,39 @@ export function webgpuDtype(shaderF16: boolean): AsrDtype {
 /** q8 weights: the fastest CPU path with no measurable loss for Whisper. */
 export const WASM_DTYPE: AsrDtype = 'q8';
 
-/** True for Whisper checkpoints trained on English only (`*.en`). */
+/**
+ * True for checkpoints that know English only: Whisper's `*.en`, and Moonshine's English
+ * models (its other models carry a language suffix: `moonshine-tiny-ja`, `-ar`, …).
+ */
 export function isEnglishOnlyModel(model: string): boolean {
-  return /\.en$/i.test(model.trim());
+  const id = model.trim();
+  if (/\.en$/i.test(id)) return true;
+  return /moonshine/i.test(id) && !/moonshine-(tiny|base)-(?!en\b)[a-z]{2}\b/i.test(id);
 }
 
-function isEnglish(language: string): boolean {
+/** True for Moonshine checkpoints (CPU only: their int8 operators have no WebGPU kernels). */
+export function isMoonshineModel(model: string): boolean {
+  return /moonshine/i.test(model);
+}
+
+export function isEnglish(language: string): boolean {
   return language.toLowerCase() === 'en' || language.toLowerCase().startsWith('en-');
+}
+
+/** Whether the turn needs a model that knows other languages: not English, `auto`, or translation. */
+export function needsMultilingual(language: string, task: AsrTask = 'transcribe'): boolean {
+  return !isEnglish(language) || task === 'translate';
+}
+
+/**
+ * An English-only `asr-model` where another language (or `auto`, or translation) is asked
+ * for: the message to warn with, or undefined when the model fits. The caller then drops
+ * the model for the ladder's multilingual one — never silently wrong text.
+ */
+export function englishOnlyMismatch(model: string | undefined, language: string, task: AsrTask): string | undefined {
+  if (!model || !isEnglishOnlyModel(model) || !needsMultilingual(language, task)) return undefined;
+  const asked = task === 'translate' ? 'task="translate"' : `language="${language}"`;
+  return `asr-model="${model}" knows English only, but ${asked} needs a multilingual model; using the default multilingual model instead.`;
 }
 
 /** Whether any dtype in `dtype` needs `shader-f16` on WebGPU. */
@@ -70,14 +107,16 @@ export function needsShaderF16(dtype: AsrDtype): boolean {
 }
 
 /**
- * The ladder: WebGPU adapter (with f16 when the dtype needs it) → large-v3-turbo; else a
- * small Whisper on WASM (`.en` when the language is English). Overrides win, but asking for
- * WebGPU where there is none falls back to WASM with a reason (a visitor's browser is not
- * the author's).
+ * The ladder: WebGPU adapter (with f16 when the dtype needs it) → large-v3-turbo; else, on
+ * WASM, Moonshine tiny for English and multilingual Whisper base for anything else
+ * (another language, `auto`, translation). Overrides win, but asking for WebGPU where there
+ * is none falls back to WASM with a reason (a visitor's browser is not the author's), and a
+ * Moonshine model always runs on WASM.
  */
 export function planAsr(preferences: AsrPreferences, measured: MeasuredCapabilities): AsrPlan {
-  const english = isEnglish(preferences.language);
-  const wantsGpu = preferences.device !== 'wasm';
+  const multilingual = needsMultilingual(preferences.language, preferences.task);
+  const cpuOnlyModel = preferences.model !== undefined && isMoonshineModel(preferences.model);
+  const wantsGpu = preferences.device !== 'wasm' && !cpuOnlyModel;
   const gpuDtype = preferences.dtype ?? webgpuDtype(measured.shaderF16);
   const gpuUsable = measured.webgpu && (!needsShaderF16(gpuDtype) || measured.shaderF16);
 
@@ -92,24 +131,32 @@ export function planAsr(preferences: AsrPreferences, measured: MeasuredCapabilit
           : `WebGPU adapter available${measured.shaderF16 ? ' with shader-f16' : ' (no shader-f16: fp32 encoder)'}`,
     };
   }
-  const why = !wantsGpu
-    ? 'asr-device="wasm"'
-    : !measured.webgpu
+  const why = cpuOnlyModel
+    ? 'Moonshine runs on the CPU only'
+    : !wantsGpu
+      ? 'asr-device="wasm"'
+      : !measured.webgpu
       ? 'no WebGPU adapter'
-      : 'the WebGPU adapter lacks shader-f16, which the requested dtype needs';
+        : 'the WebGPU adapter lacks shader-f16, which the requested dtype needs';
+  const model = preferences.model ?? wasmModelFor(multilingual);
+  const which = preferences.model ? '' : multilingual ? ', multilingual Whisper (language not English, auto, or translate)' : ', Moonshine (English)';
   return {
-    model: preferences.model ?? (english ? WASM_MODEL_ENGLISH : WASM_MODEL),
+    model,
     device: 'wasm',
     dtype: preferences.dtype && !wantsGpu ? preferences.dtype : (preferences.dtype ?? WASM_DTYPE),
-    reason: preferences.device === 'webgpu' ? `asr-device="webgpu" requested but ${why}; using WASM` : `${why}: WASM`,
+    reason: preferences.device === 'webgpu' ? `asr-device="webgpu" requested but ${why}; using WASM${which}` : `${why}: WASM${which}`,
   };
+}
+
+function wasmModelFor(multilingual: boolean): string {
+  return multilingual ? WASM_MODEL : WASM_MODEL_ENGLISH;
 }
 
 /** The plan to fall back to when WebGPU failed at load or run time. */
 export function wasmFallbackPlan(failed: AsrPlan, preferences: AsrPreferences, cause: string): AsrPlan {
   return {
     // An explicit model is kept (the author chose it); the GPU default is too big for WASM.
-    model: preferences.model ?? (isEnglish(preferences.language) ? WASM_MODEL_ENGLISH : WASM_MODEL),
+    model: preferences.model ?? wasmModelFor(needsMultilingual(preferences.language, preferences.task)),
     device: 'wasm',
     dtype: WASM_DTYPE,
     reason: `WebGPU failed (${cause}); fell back to WASM from ${failed.model}`,

@@ -17,8 +17,11 @@ export function agentState(page: Page, selector = 'voice-agent'): Promise<string
   return page.evaluate((s) => (document.querySelector(s) as HTMLElementTagNameMap['voice-agent']).state, selector);
 }
 
-/** Waits until `seconds` have passed since `startedAt` (page time) and no turn is open. */
-export async function waitForPlayback(page: Page, startedAt: number, seconds: number): Promise<void> {
+/**
+ * Waits until `seconds` have passed since `startedAt` (page time) and no turn is open;
+ * `slackSeconds` more are allowed for the recognizer to catch up.
+ */
+export async function waitForPlayback(page: Page, startedAt: number, seconds: number, slackSeconds = 30): Promise<void> {
   await expect
     .poll(
       () =>
@@ -26,7 +29,7 @@ export async function waitForPlayback(page: Page, startedAt: number, seconds: nu
           ([t0, s]) => performance.now() - t0 > s * 1000 && document.querySelector('voice-agent')!.state === 'listening',
           [startedAt, seconds] as const,
         ),
-      { timeout: (seconds + 30) * 1000, intervals: [250] },
+      { timeout: (seconds + slackSeconds) * 1000, intervals: [250] },
     )
     .toBe(true);
 }

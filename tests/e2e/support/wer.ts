@@ -48,3 +48,15 @@ export function wordErrorRate(reference: string, hypothesis: string): { errors: 
   const errors = editDistance(ref, normalizeForWer(hypothesis));
   return { errors, words: ref.length, wer: ref.length ? errors / ref.length : 0 };
 }
+
+/**
+ * Character error rate, for languages written without spaces between words (Japanese,
+ * Korean's spacing varies, Chinese): case, punctuation and whitespace removed, then an
+ * edit distance over characters (code points).
+ */
+export function characterErrorRate(reference: string, hypothesis: string): { errors: number; characters: number; cer: number } {
+  const chars = (text: string) => Array.from(normalizeText(text).replace(/\s+/g, ''));
+  const ref = chars(reference);
+  const errors = editDistance(ref, chars(hypothesis));
+  return { errors, characters: ref.length, cer: ref.length ? errors / ref.length : 0 };
+}

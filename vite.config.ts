@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
@@ -79,6 +79,34 @@ function isolationHeaders(): Connect.NextHandleFunction {
   };
 }
 
+/**
+ * `public/` holds the demo's static files and, optionally, a self-hosted `public/models`
+ * folder (git-ignored, often gigabytes). Vite would copy all of `public/` into `dist/`;
+ * this copies it without `models/` (served by the middleware above instead) and without
+ * the folder's own README.
+ */
+const PUBLIC_DIR = resolve('public');
+const PUBLIC_SKIPPED = [resolve(PUBLIC_DIR, 'models'), resolve(PUBLIC_DIR, 'README.md')];
+
+function copyPublicWithoutModels(): Plugin {
+  let outDir = 'dist';
+  return {
+    name: 'voice-agent-public',
+    apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    writeBundle() {
+      if (!existsSync(PUBLIC_DIR)) return;
+      for (const entry of readdirSync(PUBLIC_DIR)) {
+        const source = resolve(PUBLIC_DIR, entry);
+        if (PUBLIC_SKIPPED.includes(source)) continue;
+        cpSync(source, resolve(outDir, entry), { recursive: true });
+      }
+    },
+  };
+}
+
 function voiceAgentServer(): Plugin {
   return {
     name: 'voice-agent-server',
@@ -97,19 +125,24 @@ export default defineConfig({
   // Relative base: dist/ can be copied under any path of any static host, and every
   // worker, worklet, wasm and model asset is found relative to voice-agent.js.
   base: './',
-  plugins: [voiceAgentServer()],
+  plugins: [voiceAgentServer(), copyPublicWithoutModels()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',
+    copyPublicDir: false,
     // Model and wasm files must stay files (never data: URLs): CSP and caching need that.
     assetsInlineLimit: 0,
     rollupOptions: {
       input: {
         index: resolve('index.html'),
         'voice-agent': resolve('src/index.ts'),
+        'voice-agent.class': resolve('src/class.ts'),
       },
       output: {
-        entryFileNames: (chunk) => (chunk.name === 'voice-agent' ? 'voice-agent.js' : 'assets/[name]-[hash].js'),
+        // The two library entries at the top of dist/ (the npm package's `exports`), their
+        // shared chunks, workers and wasm in assets/, the demo page's own script in demo/
+        // (left out of the package).
+        entryFileNames: (chunk) => (chunk.name.startsWith('voice-agent') ? `${chunk.name}.js` : 'demo/[name]-[hash].js'),
       },
       // Keep the element's public exports even though no page imports them.
       preserveEntrySignatures: 'exports-only',

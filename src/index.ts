@@ -1,9 +1,13 @@
 /**
- * voice-agent: the public entry. Importing it defines `<voice-agent>`.
+ * voice-agent: the public entry. Importing it defines `<voice-agent>` (once: a second copy
+ * of the module leaves the first definition in place and says so).
  */
-export { VoiceAgent } from './voice-agent.ts';
-export * from './events/index.ts';
-export { VoiceAgentError, type VoiceErrorCode, type VoiceErrorDetail } from './platform/errors.ts';
-export type { AgentState } from './turns/turn-machine.ts';
-export type { VoiceAgentMode, TurnDetectionOptions, EndOfTurnMode } from './platform/options.ts';
-export { DEFAULT_VOICE_ID, type Phonemizer } from './speaking/piper-voice.ts';
+import { VoiceAgent } from './class.ts';
+
+export * from './class.ts';
+
+if (!customElements.get('voice-agent')) {
+  customElements.define('voice-agent', VoiceAgent);
+} else if (customElements.get('voice-agent') !== VoiceAgent) {
+  console.warn('<voice-agent>: another copy of voice-agent.js already defined the element; this copy is unused.');
+}

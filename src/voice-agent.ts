@@ -400,12 +400,6 @@ export class VoiceAgent extends LitElement {
   }
 }
 
-if (!customElements.get('voice-agent')) {
-  customElements.define('voice-agent', VoiceAgent);
-} else if (customElements.get('voice-agent') !== VoiceAgent) {
-  console.warn('<voice-agent>: another copy of voice-agent.js already defined the element; this copy is unused.');
-}
-
 declare global {
   interface HTMLElementTagNameMap {
     'voice-agent': VoiceAgent;

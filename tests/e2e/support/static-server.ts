@@ -1,0 +1,70 @@
+/**
+ * A plain static file server (`node:http` only), as a page author's static host would be:
+ * files with their content types and nothing else — no COOP/COEP, no SPA fallback, no
+ * transforms. Mounts map URL prefixes to folders (e.g. `/models/` → ../shared/models).
+ * Every response allows any origin (CORS and CORP), so pages elsewhere can load models
+ * from it.
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { extname, join, resolve, sep } from 'node:path';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.data': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+export interface StaticServer {
+  readonly origin: string;
+  /** Paths requested so far (with their status), for tests that check what a page loaded. */
+  readonly requests: readonly { readonly path: string; readonly status: number }[];
+  close(): Promise<void>;
+}
+
+/** Serves `mounts` (URL prefix → folder; the longest matching prefix wins) on 127.0.0.1:`port`. */
+export async function startStaticServer(mounts: Readonly<Record<string, string>>, port: number): Promise<StaticServer> {
+  const prefixes = Object.entries(mounts)
+    .map(([prefix, dir]) => [prefix, resolve(dir)] as const)
+    .sort((a, b) => b[0].length - a[0].length);
+  const requests: { path: string; status: number }[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    const mount = prefixes.find(([prefix]) => path.startsWith(prefix));
+    let file = mount ? resolve(join(mount[1], path.slice(mount[0].length))) : '';
+    if (file && existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    const inside = mount && (file === mount[1] || file.startsWith(mount[1] + sep));
+    if (!inside || !existsSync(file) || !statSync(file).isFile()) {
+      requests.push({ path, status: 404 });
+      res.statusCode = 404;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end(`Not found: ${path}`);
+      return;
+    }
+    requests.push({ path, status: 200 });
+    res.setHeader('Content-Type', CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
+    res.setHeader('Content-Length', String(statSync(file).size));
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => done());
+  });
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}

@@ -179,8 +179,14 @@ export class VoiceAgent extends LitElement {
   /** `local-llm` weights' dtype (`q4f16`, `q4`, `q8`, …). Unset: q4f16 / q4 on WebGPU, q8 on WASM. */
   @property({ attribute: 'local-llm-dtype' }) localLlmDtype: string | undefined;
 
-  /** The longest `local-llm` reply, in new tokens: 1–4096, default 256. */
+  /** The longest `local-llm` reply, in new tokens: 1–4096, default 256 (never above `max-tokens`). */
   @property({ attribute: 'local-llm-max-tokens', converter: rawAttribute }) localLlmMaxTokens: number | undefined;
+
+  /**
+   * The longest reply of any responder, in tokens: sent to `llm-url` as `max_tokens`, and
+   * the ceiling of `local-llm-max-tokens`. 1–32768, default 512.
+   */
+  @property({ attribute: 'max-tokens', converter: rawAttribute }) maxTokens: number | undefined;
 
   /**
    * The conversation so far, oldest first: `{ turnId, role, content, heard?, interrupted?, failed? }`.

@@ -34,6 +34,8 @@ export type VoiceErrorCode =
   | 'voice-invalid'
   /** Speaking failed after the voice had loaded (phonemizer or synthesis error). */
   | 'speech-failed'
+  /** Too much text was waiting to be spoken: the rest of the reply is shown, not spoken. */
+  | 'speech-queue-full'
   /** The language model refused the credentials (HTTP 401/403), or the page's header/token callback failed. Not retried. */
   | 'llm-unauthorized'
   /** The language model is rate-limited (HTTP 429); `retryAfterMs` holds its `Retry-After` when it sent one. */
@@ -147,6 +149,7 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'gpu-fallback',
   'voice-invalid',
   'speech-failed',
+  'speech-queue-full',
   'llm-unauthorized',
   'llm-rate-limited',
   'llm-server-error',

@@ -50,6 +50,7 @@ export class BrowserPorts implements SessionPorts {
       onResponseEnd: sinks.responseEnd,
       onProgress: (progress) => sinks.progress('tts', progress),
       onError: sinks.error,
+      onOutputResumed: () => sinks.recovered('audio-blocked'),
       onChunk: (chunk) => sinks.debug({ kind: 'tts-chunk', chunk }),
     });
     this.localLlm = new LocalLlmController(host, {

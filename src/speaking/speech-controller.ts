@@ -35,7 +35,10 @@ export interface SpeechCallbacks {
   onResponse(detail: VoiceResponseDetail): void;
   onResponseEnd(detail: VoiceResponseEndDetail): void;
   onProgress(progress: FileProgress): void;
+  /** Failures, and the output being blocked (`audio-blocked`: replies wait, they are not dropped). */
   onError(error: VoiceAgentError): void;
+  /** The output plays again after `audio-blocked`. */
+  onOutputResumed?(): void;
   /** Per-clause costs and timings (the element's debug mode). */
   onChunk?(record: TtsChunkRecord): void;
 }
@@ -100,7 +103,10 @@ export class SpeechController implements ReactiveController, SpeakerPort {
 
   constructor(host: ReactiveControllerHost, callbacks: SpeechCallbacks) {
     this.callbacks = callbacks;
-    this.playback = new PlaybackController(host);
+    this.playback = new PlaybackController(host, {
+      onBlocked: (error) => this.callbacks.onError(error),
+      onResumed: () => this.callbacks.onOutputResumed?.(),
+    });
     this.worker = new WorkerHandle<TtsWorkerApi>(
       () => new Worker(new URL('../../workers/tts.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-tts' }),
       (error) => {

@@ -85,7 +85,6 @@ export class MicController implements ReactiveController, MicrophonePort {
    * {@link VoiceAgentError}, or {@link MicOpenCancelled} if `close()` intervened.
    */
   async open(): Promise<MessagePort> {
-    this.unwatchDevices();
     await this.close();
     const generation = this.generation;
     if (micOwner && micOwner !== this) micOwner.lose('mic-taken-over');
@@ -150,6 +149,8 @@ export class MicController implements ReactiveController, MicrophonePort {
       this.trackCheck = setInterval(() => {
         if (stream.getAudioTracks().some((track) => track.readyState === 'ended')) this.handleTrackEnded();
       }, TRACK_CHECK_MS);
+      // A device is ours again; until then (a failed attempt too) device changes keep being watched.
+      this.unwatchDevices();
       return channel.port2;
     } catch (error) {
       const cancelled = generation !== this.generation;

@@ -27,6 +27,9 @@ import { BargeInJudge } from './barge-in-judge.ts';
 import type { PortFactory, SessionOutputs, SessionPorts, SessionSettings, SessionSinks } from './ports.ts';
 import { SessionDisplay, TurnMetrics } from './session-display.ts';
 
+/** After the microphone is lost mid-turn, how long the closed turn's audio may take to come back from the detector. */
+const MIC_LOST_TURN_WAIT_MS = 2000;
+
 /**
  * One conversation, without the DOM: it listens, hands the visitor's turns to the
  * recognizer, decides barge-ins against the agent's echo, has each turn answered and
@@ -42,9 +45,6 @@ import { SessionDisplay, TurnMetrics } from './session-display.ts';
  * });
  * await session.start();
  */
-/** After the microphone is lost mid-turn, how long the closed turn's audio may take to come back from the detector. */
-const MIC_LOST_TURN_WAIT_MS = 2000;
-
 export class VoiceSession {
   private readonly ports: SessionPorts;
   private readonly outputs: SessionOutputs;

@@ -113,6 +113,9 @@ export class PlaybackController implements ReactiveController {
     host.addController(this);
   }
 
+  /** resume() calls of our own (after hold()) not settled yet: the suspension they end is ours. */
+  private ownResumes = 0;
+
   /** The output is blocked: replies wait until a visitor gesture (or the system) lets it run. */
   get isBlocked(): boolean {
     return this.blocked;
@@ -252,7 +255,7 @@ export class PlaybackController implements ReactiveController {
     if (this.suspendTimer) clearTimeout(this.suspendTimer);
     this.suspendTimer = null;
     if (!context || !this.gain) return;
-    void context.resume().catch(() => {});
+    this.resumeOwn(context);
     const gain = this.gain.gain;
     const now = context.currentTime;
     gain.cancelScheduledValues(now);
@@ -270,7 +273,7 @@ export class PlaybackController implements ReactiveController {
       this.held = false;
       if (this.suspendTimer) clearTimeout(this.suspendTimer);
       this.suspendTimer = null;
-      void context.resume().catch(() => {});
+      this.resumeOwn(context);
     }
     const now = context.currentTime;
     const end = now + INTERRUPT_FADE_MS / 1000;
@@ -361,9 +364,19 @@ export class PlaybackController implements ReactiveController {
     }
     if (context.state === 'closed' || this.held || this.blocked) return;
     setTimeout(() => {
-      if (this.context === context && context.state !== 'running' && context.state !== 'closed' && !this.held) this.block();
+      const ours = this.held || this.ownResumes > 0;
+      if (this.context === context && context.state !== 'running' && context.state !== 'closed' && !ours) this.block();
     }, BLOCKED_CONFIRM_MS);
   };
+
+  /** Resumes after our own hold(); until it settles, a `suspended` state is not a block. */
+  private resumeOwn(context: AudioContext): void {
+    this.ownResumes++;
+    void context
+      .resume()
+      .catch(() => {})
+      .finally(() => this.ownResumes--);
+  }
 
   private block(): void {
     if (this.blocked) return;

@@ -4,6 +4,7 @@
  * the session that uses it. Only what changed is resolved again.
  */
 import { LOCAL_LLM_MAX_TOKENS, LLM_DEVICE_PREFERENCES, type LlmDevicePreference } from './answering/llm-plan.ts';
+import { MAX_TOKENS, localMaxNewTokens } from './answering/reply-limits.ts';
 import { ASR_DEVICE_PREFERENCES, ASR_TASKS, englishOnlyMismatch, parseDtype, type AsrDevicePreference, type AsrTask } from './hearing/asr-plan.ts';
 import {
   DEFAULT_TURN_DETECTION,
@@ -45,6 +46,7 @@ export interface VoiceAgentOptions {
   localLlmDevice: LlmDevicePreference;
   localLlmDtype: string | undefined;
   localLlmMaxTokens: number | undefined;
+  maxTokens: number | undefined;
   voice: string;
   speakingRate: number | undefined;
 }
@@ -70,6 +72,7 @@ export class SettingsResolver {
   mode: VoiceAgentMode = 'hands-free';
   modelBaseUrl: string | undefined;
   private turnDetection: TurnDetectionOptions = DEFAULT_TURN_DETECTION;
+  private maxTokens = MAX_TOKENS.defaultValue;
 
   constructor(private readonly targets: SettingsTargets) {}
 
@@ -120,7 +123,8 @@ export class SettingsResolver {
         speakingRate: validateNumber(SPEAKING_RATE, options.speakingRate, warn),
       };
     }
-    if (any('localLlm', 'localLlmDevice', 'localLlmDtype', 'localLlmMaxTokens', 'modelBaseUrl')) {
+    if (any('maxTokens')) this.maxTokens = validateNumber(MAX_TOKENS, options.maxTokens, warn);
+    if (any('localLlm', 'localLlmDevice', 'localLlmDtype', 'localLlmMaxTokens', 'maxTokens', 'modelBaseUrl')) {
       const model = options.localLlm?.trim();
       ports.localLlm.configure(
         model
@@ -128,19 +132,20 @@ export class SettingsResolver {
               model,
               device: validateEnum('local-llm-device', options.localLlmDevice, LLM_DEVICE_PREFERENCES, 'auto', warn),
               dtype: options.localLlmDtype?.trim() || undefined,
-              maxNewTokens: validateNumber(LOCAL_LLM_MAX_TOKENS, options.localLlmMaxTokens, warn),
+              maxNewTokens: localMaxNewTokens(this.maxTokens, validateNumber(LOCAL_LLM_MAX_TOKENS, options.localLlmMaxTokens, warn)),
               modelBaseUrl: this.modelBaseUrl,
             }
           : null,
       );
     }
-    if (any('llmUrl', 'llmModel', 'systemPrompt', 'llmHeaders', 'llmToken', 'localLlm')) {
+    if (any('llmUrl', 'llmModel', 'systemPrompt', 'llmHeaders', 'llmToken', 'localLlm', 'maxTokens')) {
       ports.responder.settings = {
         llmUrl: validateBaseUrl('llm-url', options.llmUrl, baseUri, warn),
         llmModel: options.llmModel?.trim() || undefined,
         systemPrompt: options.systemPrompt?.trim() || undefined,
         headers: options.llmHeaders,
         getToken: options.llmToken,
+        maxTokens: this.maxTokens,
         localResponder: ports.localLlm.enabled ? ports.localLlm.responder : undefined,
       };
     }

@@ -47,6 +47,7 @@ const rawAttribute = {
  * @event voice-response-end - A `say()` reply finished or was interrupted. `detail: { text, heardText, interrupted }`.
  * @event voice-metrics - Latency of an answered turn. `detail: { turnId, source, transcriptMs, firstTokenMs, firstAudioMs, voiceToVoiceMs }`.
  * @event voice-error - Something failed. `detail: { code, message, recoverable }`.
+ * @event voice-recovered - A condition reported as `mic-ended` or `audio-blocked` is over (listening / sound again). `detail: { code }`.
  * @event voice-debug - Only with the `debug` attribute: per-frame VAD records. Not a stable API.
  *
  * @csspart container - The element's inner wrapper.
@@ -179,8 +180,14 @@ export class VoiceAgent extends LitElement {
   /** `local-llm` weights' dtype (`q4f16`, `q4`, `q8`, …). Unset: q4f16 / q4 on WebGPU, q8 on WASM. */
   @property({ attribute: 'local-llm-dtype' }) localLlmDtype: string | undefined;
 
-  /** The longest `local-llm` reply, in new tokens: 1–4096, default 256. */
+  /** The longest `local-llm` reply, in new tokens: 1–4096, default 256 (never above `max-tokens`). */
   @property({ attribute: 'local-llm-max-tokens', converter: rawAttribute }) localLlmMaxTokens: number | undefined;
+
+  /**
+   * The longest reply of any responder, in tokens: sent to `llm-url` as `max_tokens`, and
+   * the ceiling of `local-llm-max-tokens`. 1–32768, default 512.
+   */
+  @property({ attribute: 'max-tokens', converter: rawAttribute }) maxTokens: number | undefined;
 
   /**
    * The conversation so far, oldest first: `{ turnId, role, content, heard?, interrupted?, failed? }`.

@@ -7,6 +7,7 @@ import { useLlmServer } from '../../tests/e2e/support/llm-server.ts';
 import type { VoiceResponseEndDetail } from '../events/response-end.ts';
 import type { VoiceTurnEvent } from '../events/turn.ts';
 import { APOLOGY, ConversationController } from './conversation-controller.ts';
+import { DEFAULT_MAX_TOKENS } from './reply-limits.ts';
 
 const fakeHost = { addController() {}, removeController() {}, requestUpdate() {}, updateComplete: Promise.resolve(true) };
 
@@ -161,5 +162,14 @@ describe('ConversationController', () => {
     ]);
     expect(local.calls).toBe(1);
     expect(llm().requests).toHaveLength(1);
+  });
+
+  it('limits every llm-url reply: max_tokens is sent, the default when none is set', async () => {
+    const { controller } = loop();
+    controller.settings = { llmUrl: llm().url };
+    await controller.runTurn('first', 'text');
+    controller.settings = { llmUrl: llm().url, maxTokens: 40 };
+    await controller.runTurn('second', 'text');
+    expect(llm().requests.map((r) => r.body?.['max_tokens'])).toEqual([DEFAULT_MAX_TOKENS, 40]);
   });
 });

@@ -2,6 +2,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { Conversation, type ConversationEntry } from './conversation.ts';
 import { VoiceAgentError } from '../platform/errors.ts';
 import { OpenAIResponder } from './openai-responder.ts';
+import { DEFAULT_MAX_TOKENS } from './reply-limits.ts';
 import type { Responder } from './responder.ts';
 import { ClauseSplitter, type Clause } from '../speaking/speakable-text.ts';
 import { streamReply } from './stream-reply.ts';
@@ -21,6 +22,8 @@ export interface ResponderSettings {
   readonly headers?: Readonly<Record<string, string>>;
   /** Called before every request; a non-empty result is sent as `Authorization: Bearer …`. */
   readonly getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** The longest `llm-url` reply, sent as `max_tokens` (`max-tokens`; default {@link DEFAULT_MAX_TOKENS}). */
+  readonly maxTokens?: number;
   /** The on-device model (`local-llm`), used when there is no `llm-url`. */
   readonly localResponder?: Responder;
 }
@@ -188,10 +191,10 @@ export class ConversationController implements ReactiveController, ResponderPort
   }
 
   private llmResponder(): Responder | null {
-    const { llmUrl, llmModel, headers, getToken } = this.settings;
+    const { llmUrl, llmModel, headers, getToken, maxTokens = DEFAULT_MAX_TOKENS } = this.settings;
     if (!llmUrl) return this.settings.localResponder ?? null;
     try {
-      return new OpenAIResponder({ url: llmUrl, model: llmModel, headers, getToken: getToken && (() => getToken()) });
+      return new OpenAIResponder({ url: llmUrl, model: llmModel, headers, getToken: getToken && (() => getToken()), maxTokens });
     } catch (error) {
       this.callbacks.onError(VoiceAgentError.from(error, 'llm-bad-request'));
       return null;

@@ -16,10 +16,26 @@ import type { MicrophonePort } from '../session/ports.ts';
 export interface MicControllerCallbacks {
   /** Input RMS (0..1), about 20 times a second. */
   onLevel(rms: number): void;
-  /** The track ended while open (device unplugged, permission revoked). */
-  onEnded(error: VoiceAgentError): void;
+  /**
+   * The microphone went away while open or opening: its track ended (device unplugged,
+   * permission revoked, stopped from outside: `mic-ended`), or another `<voice-agent>` on
+   * the page opened it (`mic-taken-over`). Capture is already closed.
+   */
+  onLost(error: VoiceAgentError): void;
+  /** After a `mic-ended`: the devices changed and an audio input is there again. */
+  onDeviceAvailable(): void;
 }
 
+/** How often an open track's `readyState` is checked: `track.stop()` fires no `ended` event. */
+const TRACK_CHECK_MS = 1000;
+
+/**
+ * The one controller on this page that holds (or is opening) the microphone. Several
+ * `<voice-agent>` elements share one page and one microphone: the newest `open()` (the
+ * element the visitor pressed last) takes it, and the previous owner is told
+ * (`mic-taken-over`) and closes.
+ */
+let micOwner: MicController | null = null;
 
 /**
  * Owns the microphone: permission, `getUserMedia` track, the capture `AudioContext` and
@@ -40,6 +56,9 @@ export class MicController implements ReactiveController, MicrophonePort {
   private node: AudioWorkletNode | null = null;
   /** Bumped by close(): an open() that sees it change gives up and cleans after itself. */
   private generation = 0;
+  private trackCheck: ReturnType<typeof setInterval> | null = null;
+  /** Listening for `devicechange` after the track ended. */
+  private watchingDevices = false;
 
   constructor(host: ReactiveControllerHost, callbacks: MicControllerCallbacks) {
     this.callbacks = callbacks;
@@ -56,6 +75,7 @@ export class MicController implements ReactiveController, MicrophonePort {
   }
 
   hostDisconnected(): void {
+    this.unwatchDevices();
     void this.close();
   }
 
@@ -67,6 +87,8 @@ export class MicController implements ReactiveController, MicrophonePort {
   async open(): Promise<MessagePort> {
     await this.close();
     const generation = this.generation;
+    if (micOwner && micOwner !== this) micOwner.lose('mic-taken-over');
+    micOwner = this;
     const unsupported = detectUnsupported();
     if (unsupported) throw unsupported;
 
@@ -124,6 +146,11 @@ export class MicController implements ReactiveController, MicrophonePort {
       for (const track of stream.getAudioTracks()) {
         track.addEventListener('ended', this.handleTrackEnded);
       }
+      this.trackCheck = setInterval(() => {
+        if (stream.getAudioTracks().some((track) => track.readyState === 'ended')) this.handleTrackEnded();
+      }, TRACK_CHECK_MS);
+      // A device is ours again; until then (a failed attempt too) device changes keep being watched.
+      this.unwatchDevices();
       return channel.port2;
     } catch (error) {
       const cancelled = generation !== this.generation;
@@ -145,17 +172,55 @@ export class MicController implements ReactiveController, MicrophonePort {
   }
 
   private readonly handleTrackEnded = () => {
+    if (!this.stream) return; // already released
+    this.lose('mic-ended');
+    this.watchDevices();
+  };
+
+  /** Closes capture and tells the owner why (once per open: a closed controller is not told again). */
+  private lose(code: 'mic-ended' | 'mic-taken-over'): void {
     void this.close();
-    this.callbacks.onEnded(
-      new VoiceAgentError(
-        'mic-ended',
-        'The microphone stopped (unplugged or access revoked). Press the talk button to start again. You can still type your message below.',
-      ),
+    const typeHint = ' You can still type your message below.';
+    this.callbacks.onLost(
+      code === 'mic-ended'
+        ? new VoiceAgentError(
+            'mic-ended',
+            'The microphone stopped (unplugged or access revoked). Listening resumes when a microphone is connected, or press the talk button.' +
+              typeHint,
+          )
+        : new VoiceAgentError(
+            'mic-taken-over',
+            'Another voice assistant on this page is using the microphone now. Press the talk button to talk here again.' + typeHint,
+          ),
     );
+  }
+
+  private watchDevices(): void {
+    if (this.watchingDevices || !navigator.mediaDevices?.addEventListener) return;
+    this.watchingDevices = true;
+    navigator.mediaDevices.addEventListener('devicechange', this.handleDeviceChange);
+  }
+
+  private unwatchDevices(): void {
+    if (!this.watchingDevices) return;
+    this.watchingDevices = false;
+    navigator.mediaDevices.removeEventListener('devicechange', this.handleDeviceChange);
+  }
+
+  private readonly handleDeviceChange = () => {
+    void navigator.mediaDevices
+      .enumerateDevices()
+      .then((devices) => {
+        if (this.watchingDevices && devices.some((device) => device.kind === 'audioinput')) this.callbacks.onDeviceAvailable();
+      })
+      .catch(() => {});
   };
 
   private async release(): Promise<void> {
     const { stream, context, source, node } = this;
+    if (micOwner === this) micOwner = null;
+    if (this.trackCheck) clearInterval(this.trackCheck);
+    this.trackCheck = null;
     this.stream = null;
     this.context = null;
     this.source = null;

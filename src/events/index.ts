@@ -10,3 +10,4 @@ export * from './response.ts';
 export * from './response-end.ts';
 export * from './turn.ts';
 export * from './metrics.ts';
+export * from './recovered.ts';

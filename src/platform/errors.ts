@@ -16,11 +16,13 @@ export type VoiceErrorCode =
   | 'mic-busy'
   /** The requested device / constraints cannot be satisfied. */
   | 'mic-constraints'
-  /** The microphone stopped delivering audio (unplugged, revoked). */
+  /** The microphone stopped delivering audio (unplugged, revoked, stopped from outside); re-acquired when a device appears or on the next press. */
   | 'mic-ended'
+  /** Another `<voice-agent>` on the page took the microphone (one listens at a time); this one stopped listening. */
+  | 'mic-taken-over'
   /** This browser or context (insecure http, old browser) has no microphone or AudioWorklet API. */
   | 'audio-unsupported'
-  /** The browser's autoplay policy keeps audio suspended until the visitor interacts. */
+  /** The browser's autoplay policy (or the system) keeps the output suspended until the visitor interacts; replies wait and play once it runs. */
   | 'audio-blocked'
   /** A model (or the runtime that runs it) could not be loaded. */
   | 'model-load-failed'
@@ -34,6 +36,8 @@ export type VoiceErrorCode =
   | 'voice-invalid'
   /** Speaking failed after the voice had loaded (phonemizer or synthesis error). */
   | 'speech-failed'
+  /** Too much text was waiting to be spoken: the rest of the reply is shown, not spoken. */
+  | 'speech-queue-full'
   /** The language model refused the credentials (HTTP 401/403), or the page's header/token callback failed. Not retried. */
   | 'llm-unauthorized'
   /** The language model is rate-limited (HTTP 429); `retryAfterMs` holds its `Retry-After` when it sent one. */
@@ -139,6 +143,7 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'mic-busy',
   'mic-constraints',
   'mic-ended',
+  'mic-taken-over',
   'audio-unsupported',
   'audio-blocked',
   'model-load-failed',
@@ -147,6 +152,7 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'gpu-fallback',
   'voice-invalid',
   'speech-failed',
+  'speech-queue-full',
   'llm-unauthorized',
   'llm-rate-limited',
   'llm-server-error',

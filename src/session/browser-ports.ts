@@ -27,7 +27,11 @@ export class BrowserPorts implements SessionPorts {
   readonly responder: ConversationController;
 
   constructor(host: ReactiveControllerHost, sinks: SessionSinks) {
-    this.microphone = new MicController(host, { onLevel: sinks.level, onEnded: sinks.audioLost });
+    this.microphone = new MicController(host, {
+      onLevel: sinks.level,
+      onLost: sinks.micLost,
+      onDeviceAvailable: () => sinks.micAvailable(),
+    });
     this.turns = new VadController(host, {
       onEvent: sinks.turnEvent,
       onProgress: (progress) => sinks.progress('vad', progress),
@@ -46,6 +50,7 @@ export class BrowserPorts implements SessionPorts {
       onResponseEnd: sinks.responseEnd,
       onProgress: (progress) => sinks.progress('tts', progress),
       onError: sinks.error,
+      onOutputResumed: () => sinks.recovered('audio-blocked'),
       onChunk: (chunk) => sinks.debug({ kind: 'tts-chunk', chunk }),
     });
     this.localLlm = new LocalLlmController(host, {

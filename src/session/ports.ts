@@ -11,6 +11,7 @@
  */
 import type { ConversationEntry } from '../answering/conversation.ts';
 import type { VoiceDebugDetail } from '../events/debug.ts';
+import type { RecoveredCode } from '../events/recovered.ts';
 import type { VoiceResponseDetail } from '../events/response.ts';
 import type { VoiceResponseEndDetail } from '../events/response-end.ts';
 import type { VoiceTurnEvent } from '../events/turn.ts';
@@ -19,7 +20,11 @@ import type { VoiceAgentError } from '../platform/errors.ts';
 import type { TurnDetectionOptions, VoiceAgentMode } from '../platform/options.ts';
 import type { FileProgress, VadEvent } from '../platform/protocol.ts';
 
-/** Captures the visitor's microphone as 16 kHz frames. Reports levels and a lost track to the sinks. */
+/**
+ * Captures the visitor's microphone as 16 kHz frames. Reports levels, a microphone that
+ * went away (`micLost`: its track ended, or another element took it) and one that is
+ * back (`micAvailable`) to the sinks.
+ */
 export interface MicrophonePort {
   /** Asks for the microphone; resolves with the port the frames arrive on. */
   open(): Promise<MessagePort>;
@@ -93,8 +98,14 @@ export interface SessionPorts {
 export interface SessionSinks {
   /** Microphone level (RMS 0..1), about 20 times a second. */
   level(rms: number): void;
-  /** The microphone or the turn detector stopped working mid-session. */
+  /** The turn detector stopped working mid-session. */
   audioLost(error: VoiceAgentError): void;
+  /** The microphone went away (`mic-ended`, `mic-taken-over`); capture is closed already. */
+  micLost(error: VoiceAgentError): void;
+  /** After `mic-ended`: an audio input is there again (the devices changed). */
+  micAvailable(): void;
+  /** A condition reported as a recoverable error is over (the output plays again). */
+  recovered(code: RecoveredCode): void;
   turnEvent(event: VadEvent): void;
   transcript(update: TranscriptUpdate): void;
   /** The agent's voice started (true) / nothing plays or waits any more (false). */

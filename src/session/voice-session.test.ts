@@ -44,8 +44,11 @@ class FakeTurnDetector implements TurnDetectorPort {
   async beginManualTurn(): Promise<void> {
     this.calls.push('begin-manual');
   }
+  /** What the real detector does when a turn is ended by hand (a test sets it: emit speech-end). */
+  onEndManual: () => void = () => {};
   async endManualTurn(): Promise<void> {
     this.calls.push('end-manual');
+    this.onEndManual();
   }
   async dropTurn(): Promise<void> {
     this.calls.push('drop');
@@ -441,5 +444,108 @@ describe('VoiceSession', () => {
     h.sinks.turnEvent(vad.end(32_000));
     expect(h.session.state).toBe('listening');
     expect(h.session.display.captions.at(-1)?.text).toBe('You spoke for 2.0 s');
+  });
+
+  describe('a microphone that goes away', () => {
+    const ended = () => new VoiceAgentError('mic-ended', 'The microphone stopped.');
+    const errorCodes = (h: Harness) =>
+      h.events.filter((e) => e.type === 'voice-error').map((e) => (e as Event & { detail: { code: string } }).detail.code);
+    const recoveredCodes = (h: Harness) =>
+      h.events.filter((e) => e.type === 'voice-recovered').map((e) => (e as Event & { detail: { code: string } }).detail.code);
+    /** Until the session's waits (a few 20 ms polls at most) are over. */
+    const waitFor = async (condition: () => boolean) => {
+      for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(condition()).toBe(true);
+    };
+
+    it('ends listening but still transcribes and answers the turn already captured', async () => {
+      const h = harness();
+      await h.session.start();
+      h.sinks.turnEvent(vad.onset());
+      h.sinks.turnEvent(vad.start());
+      h.sinks.turnEvent(vad.end());
+      expect(h.session.state).toBe('transcribing');
+      h.sinks.micLost(ended());
+      await waitFor(() => h.session.state === 'error');
+      expect(errorCodes(h)).toEqual(['mic-ended']);
+      expect(h.mic.closed).toBeGreaterThan(0);
+      expect(h.turns.calls.at(-1)).toBe('dispose');
+      // The recognizer is kept for the captured turn…
+      expect(h.recognizer.calls).not.toContain('dispose');
+      h.sinks.transcript({ turnId: 1, text: 'What time is it?', final: true, language: 'en' });
+      await settle();
+      // …which is answered, and then let go.
+      expect(h.responder.turns).toEqual(['What time is it?']);
+      expect(h.recognizer.calls.at(-1)).toBe('dispose');
+      expect(h.session.state).toBe('speaking');
+      h.responder.complete();
+      h.speaker.finish();
+      expect(h.session.state).toBe('idle');
+    });
+
+    it('closes a turn the visitor was in the middle of, so it is transcribed too', async () => {
+      const h = harness();
+      await h.session.start();
+      h.turns.onEndManual = () => h.sinks.turnEvent(vad.end(8000));
+      h.sinks.turnEvent(vad.onset());
+      h.sinks.turnEvent(vad.start());
+      h.sinks.turnEvent(vad.audio());
+      expect(h.session.state).toBe('user-speaking');
+      h.sinks.micLost(ended());
+      await waitFor(() => h.session.state === 'error');
+      expect(h.turns.calls).toContain('end-manual');
+      expect(h.recognizer.calls).toContain('end 1');
+      expect(h.recognizer.endedAudio?.length).toBe(8000);
+      expect(h.eventTypes()).toContain('voice-speech-end');
+      expect(h.recognizer.calls).not.toContain('dispose');
+    });
+
+    it('listens again when a device comes back, once the answer under way is over', async () => {
+      const h = harness();
+      await speakingAfterOneTurn(h);
+      h.sinks.micLost(ended());
+      await waitFor(() => !h.session.micHeld);
+      expect(h.session.state).toBe('speaking');
+      h.sinks.micAvailable();
+      await settle();
+      expect(h.mic.opened).toBe(1);
+      h.responder.complete();
+      h.speaker.finish();
+      await waitFor(() => h.session.state === 'listening');
+      expect(h.mic.opened).toBe(2);
+      expect(recoveredCodes(h)).toEqual(['mic-ended']);
+      expect(h.session.display.error).toBeNull();
+    });
+
+    it('does not re-acquire after stop(), nor for a device change with nothing lost', async () => {
+      const h = harness();
+      await h.session.start();
+      h.sinks.micAvailable();
+      await settle();
+      expect(h.mic.opened).toBe(1);
+      h.sinks.micLost(ended());
+      await waitFor(() => h.session.state === 'error');
+      await h.session.stop();
+      h.sinks.micAvailable();
+      await settle();
+      expect(h.mic.opened).toBe(1);
+      expect(recoveredCodes(h)).toEqual([]);
+    });
+
+    it('taken over by another element: stops listening (idle) and says why; pressing again takes it back', async () => {
+      const h = harness();
+      await h.session.start();
+      h.sinks.micLost(new VoiceAgentError('mic-taken-over', 'Another one took it.'));
+      await waitFor(() => h.session.state === 'idle');
+      expect(errorCodes(h)).toEqual(['mic-taken-over']);
+      expect(h.session.micHeld).toBe(false);
+      h.sinks.micAvailable(); // not a lost device: nothing to re-acquire
+      await settle();
+      expect(h.mic.opened).toBe(1);
+      await h.session.start();
+      expect(h.session.state).toBe('listening');
+      expect(h.mic.opened).toBe(2);
+      expect(h.session.display.error).toBeNull();
+    });
   });
 });

@@ -6,12 +6,14 @@ import {
   VoiceLevelEvent,
   VoiceMetricsEvent,
   VoiceModelProgressEvent,
+  VoiceRecoveredEvent,
   VoiceResponseEndEvent,
   VoiceResponseEvent,
   VoiceSpeechEndEvent,
   VoiceSpeechStartEvent,
   VoiceStateChangeEvent,
   VoiceTranscriptEvent,
+  type RecoveredCode,
   type VoiceDebugDetail,
 } from '../events/index.ts';
 import type { TranscriptUpdate } from '../hearing/asr-controller.ts';
@@ -24,6 +26,9 @@ import { holdsAudio, TurnMachine, type AgentState, type EndedTurn, type TurnEffe
 import { BargeInJudge } from './barge-in-judge.ts';
 import type { PortFactory, SessionOutputs, SessionPorts, SessionSettings, SessionSinks } from './ports.ts';
 import { SessionDisplay, TurnMetrics } from './session-display.ts';
+
+/** After the microphone is lost mid-turn, how long the closed turn's audio may take to come back from the detector. */
+const MIC_LOST_TURN_WAIT_MS = 2000;
 
 /**
  * One conversation, without the DOM: it listens, hands the visitor's turns to the
@@ -61,6 +66,12 @@ export class VoiceSession {
   private readonly bargeIn: BargeInJudge;
   /** What the last barge-in decision saw (for the debug record of the hold). */
   private bargeInEvidence = {};
+  /** The microphone ended (`mic-ended`) and has not been re-acquired: a new device restarts listening. */
+  private micEnded = false;
+  /** A device came back while an answer was under way: listen again once the agent is idle. */
+  private reacquirePending = false;
+  /** The audio was released with turns still awaiting transcripts: the recognizer finishes them first. */
+  private finishingTurns = false;
 
   /** Captions, the last error and download progress, for the owner to show. */
   readonly display: SessionDisplay;
@@ -120,6 +131,7 @@ export class VoiceSession {
     // The speech layer first: it reports what was heard, which the history keeps.
     this.ports.speaker.stop();
     this.ports.responder.cancel();
+    this.forgetLostMic();
     this.input({ type: 'stop' });
     await this.acquiring;
   }
@@ -127,6 +139,7 @@ export class VoiceSession {
   /** The owner goes away: everything is released, and `state` reads `idle` if it comes back. */
   detach(): void {
     this.talkHeld = false;
+    this.forgetLostMic();
     this.input({ type: 'stop' });
   }
 
@@ -183,6 +196,14 @@ export class VoiceSession {
       this.machine.closeVadTurn();
     }
     for (const effect of fired.effects) this.runEffect(effect, fired.wasHeld);
+    if (previous === 'loading' && state === 'listening' && this.micEnded) {
+      this.micEnded = false;
+      this.recovered('mic-ended');
+    }
+    if (this.reacquirePending && (state === 'idle' || state === 'error')) {
+      this.reacquirePending = false;
+      queueMicrotask(() => this.reacquireMic());
+    }
   }
 
   private runEffect(effect: TurnEffect, wasHeld: boolean): void {
@@ -194,7 +215,7 @@ export class VoiceSession {
         });
         return;
       case 'release-audio':
-        this.releaseAudio(wasHeld);
+        this.releaseAudio(wasHeld, effect.finishTurns ?? false);
         return;
       case 'begin-manual-turn':
         void this.ports.turns.beginManualTurn();
@@ -242,19 +263,70 @@ export class VoiceSession {
     }
   }
 
-  private releaseAudio(replyWasHeld: boolean): void {
+  private releaseAudio(replyWasHeld: boolean, finishTurns: boolean): void {
     this.audioGeneration++;
     if (replyWasHeld) this.ports.speaker.resume();
-    this.awaitingTranscripts.clear();
-    // Like the VAD worker, the recognizer is terminated: stop() frees the memory. Its
-    // weights stay in Cache Storage, so the next start() does not download them again.
-    this.ports.recognizer.dispose();
+    // Turns already captured keep the recognizer until their transcripts are out (mic lost).
+    if (finishTurns && this.awaitingTranscripts.size > 0) this.finishingTurns = true;
+    else this.dropPendingTurns();
     this.outputs.level(0);
     void this.ports.microphone.close();
     // Terminate rather than idle the VAD worker: stop() promises to free everything
     // (memory included). The next start() reloads it from the HTTP cache in well under
     // a second; preload() can warm it again ahead of time.
     this.ports.turns.dispose();
+  }
+
+  /**
+   * Like the VAD worker, the recognizer is terminated: stop() frees the memory. Its
+   * weights stay in Cache Storage, so the next start() does not download them again.
+   */
+  private dropPendingTurns(): void {
+    this.finishingTurns = false;
+    this.awaitingTranscripts.clear();
+    this.ports.recognizer.dispose();
+  }
+
+  /** stop() / removal: no re-acquiring, and turns still being finished after a lost mic are dropped. */
+  private forgetLostMic(): void {
+    this.micEnded = false;
+    this.reacquirePending = false;
+    if (this.finishingTurns && !this.machine.micHeld) this.dropPendingTurns();
+  }
+
+  /**
+   * The microphone went away mid-session (its track ended, or another element took it).
+   * A turn the visitor was in the middle of is closed with what was captured, so it is
+   * transcribed and answered like any other; then listening stops (`mic-lost`), keeping
+   * the turns already handed to the recognizer.
+   */
+  private async handleMicLost(error: VoiceAgentError): Promise<void> {
+    if (!this.machine.micHeld) return;
+    const generation = this.audioGeneration;
+    this.micEnded = error.code === 'mic-ended';
+    this.reportError(error);
+    if (this.machine.recognizing) {
+      await this.ports.turns.endManualTurn().catch(() => {});
+      // Its speech-end comes back over the detector's event channel.
+      for (let waited = 0; this.machine.recognizing && waited < MIC_LOST_TURN_WAIT_MS; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    if (generation !== this.audioGeneration) return;
+    this.input({ type: 'mic-lost', reason: error.code === 'mic-taken-over' ? 'taken' : 'ended' });
+  }
+
+  /** A microphone is there again after `mic-ended`: listen again (after the answer under way, if any). */
+  private reacquireMic(): void {
+    if (!this.micEnded || this.machine.micHeld) return;
+    const state = this.machine.state;
+    if (state === 'idle' || state === 'error') void this.start();
+    else this.reacquirePending = true;
+  }
+
+  private recovered(code: RecoveredCode): void {
+    if (this.display.error?.code === code) this.display.setError(null);
+    this.outputs.dispatch(new VoiceRecoveredEvent({ code }));
   }
 
   // ── what the ports report ───────────────────────────────────────────────────────────
@@ -265,6 +337,9 @@ export class VoiceSession {
       this.reportError(error);
       this.input({ type: 'audio-lost' });
     },
+    micLost: (error) => void this.handleMicLost(error),
+    micAvailable: () => this.reacquireMic(),
+    recovered: (code) => this.recovered(code),
     turnEvent: (event) => this.handleVadEvent(event),
     transcript: (update) => this.handleTranscript(update),
     speakingChange: (speaking) => {
@@ -418,6 +493,12 @@ export class VoiceSession {
     this.awaitingTranscripts.delete(update.turnId);
     if (this.awaitingTranscripts.size === 0) this.input({ type: 'transcribed' });
     if (update.text) this.answer(update.text, 'speech');
+    if (this.finishingTurns && this.awaitingTranscripts.size === 0) {
+      // The last turn captured before the microphone went is out: the recognizer can go
+      // (unless listening started again meanwhile).
+      this.finishingTurns = false;
+      if (!this.machine.micHeld) this.ports.recognizer.dispose();
+    }
   }
 
   /** Hands a visitor turn to the responder; a newer turn replaces an answer under way. */

@@ -1,4 +1,3 @@
-import { resumeOrFail } from '../audio/audio-context.ts';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { VoiceAgentError } from '../platform/errors.ts';
 
@@ -17,6 +16,22 @@ const LEVEL_BLOCK_MS = 10;
 const LEVEL_WINDOW_MS = 50;
 /** Output levels older than this are forgotten. */
 const LEVEL_HISTORY_MS = 10_000;
+/** How long a new output context may take to start before it counts as blocked (autoplay policy). */
+const START_WAIT_MS = 1500;
+/** A suspension not of our making must last this long to count as blocked (our own hold/resume settle well within it). */
+const BLOCKED_CONFIRM_MS = 250;
+/** Visitor gestures on which a blocked output is resumed (the browser allows sound from them). */
+const GESTURES = ['pointerdown', 'keydown', 'touchend', 'click'] as const;
+
+export interface PlaybackCallbacks {
+  /**
+   * The output cannot play: the browser has not allowed sound yet (autoplay policy), or the
+   * page or the system suspended or interrupted it. Scheduled audio waits, it is not dropped.
+   */
+  onBlocked(error: VoiceAgentError): void;
+  /** The output plays again (after a visitor gesture, or the system let it). */
+  onResumed(): void;
+}
 
 /**
  * One reply's audio in the output: where each of its chunks was scheduled, so the played
@@ -89,9 +104,21 @@ export class PlaybackController implements ReactiveController {
   /** hold() ran and resume()/interrupt() has not: the context is (being) suspended. */
   private held = false;
   private suspendTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The output is blocked (reported), waiting for a gesture or the system to let it run. */
+  private blocked = false;
+  private readonly callbacks: PlaybackCallbacks | undefined;
 
-  constructor(host: ReactiveControllerHost) {
+  constructor(host: ReactiveControllerHost, callbacks?: PlaybackCallbacks) {
+    this.callbacks = callbacks;
     host.addController(this);
+  }
+
+  /** resume() calls of our own (after hold()) not settled yet: the suspension they end is ours. */
+  private ownResumes = 0;
+
+  /** The output is blocked: replies wait until a visitor gesture (or the system) lets it run. */
+  get isBlocked(): boolean {
+    return this.blocked;
   }
 
   hostDisconnected(): void {
@@ -228,7 +255,7 @@ export class PlaybackController implements ReactiveController {
     if (this.suspendTimer) clearTimeout(this.suspendTimer);
     this.suspendTimer = null;
     if (!context || !this.gain) return;
-    void context.resume().catch(() => {});
+    this.resumeOwn(context);
     const gain = this.gain.gain;
     const now = context.currentTime;
     gain.cancelScheduledValues(now);
@@ -246,7 +273,7 @@ export class PlaybackController implements ReactiveController {
       this.held = false;
       if (this.suspendTimer) clearTimeout(this.suspendTimer);
       this.suspendTimer = null;
-      void context.resume().catch(() => {});
+      this.resumeOwn(context);
     }
     const now = context.currentTime;
     const end = now + INTERRUPT_FADE_MS / 1000;
@@ -276,6 +303,8 @@ export class PlaybackController implements ReactiveController {
   /** Stops output and closes the context. A later `open()` starts a new one. */
   async close(): Promise<void> {
     const context = this.context;
+    context?.removeEventListener('statechange', this.handleStateChange);
+    this.unblock(false);
     this.context = null;
     this.opening = null;
     this.gain = null;
@@ -303,27 +332,77 @@ export class PlaybackController implements ReactiveController {
     const context = new AudioContext({ latencyHint: 'interactive' });
     this.context = context;
     this.gain = this.createGain(context);
-    try {
-      if (context.state !== 'running') {
-        await resumeOrFail(
-          context,
-          'The browser has not allowed sound yet, so the reply is shown as text. Click anywhere on the page and it will be spoken next time.',
-        ).catch(async (error: unknown) => {
-          await context.close().catch(() => {});
-          throw error;
-        });
-      }
-    } catch (error) {
-      if (this.context === context) {
-        this.context = null;
-        this.gain = null;
-      }
-      throw error;
+    context.addEventListener('statechange', this.handleStateChange);
+    if (context.state !== 'running') {
+      // Without a user gesture (autoplay policy) resume() never settles: after a moment the
+      // output counts as blocked, and what is scheduled on it waits for the visitor's next
+      // gesture instead of being lost.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        context.resume().catch(() => {}),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, START_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      // (Read afresh: the await may have changed it, which TypeScript cannot see.)
+      if (this.context === context && (context.state as AudioContextState) !== 'running') this.block();
     }
     if (this.context !== context) throw new VoiceAgentError('audio-blocked', 'Speech output was closed while it opened.');
     this.nextFrame = 0;
     return context;
   }
+
+  /**
+   * The context left `running` (not by our hold()) or came back to it. A suspension counts
+   * once it has lasted {@link BLOCKED_CONFIRM_MS}: our own hold/resume pairs pass quicker.
+   */
+  private readonly handleStateChange = () => {
+    const context = this.context;
+    if (!context) return;
+    if (context.state === 'running') {
+      this.unblock(true);
+      return;
+    }
+    if (context.state === 'closed' || this.held || this.blocked) return;
+    setTimeout(() => {
+      const ours = this.held || this.ownResumes > 0;
+      if (this.context === context && context.state !== 'running' && context.state !== 'closed' && !ours) this.block();
+    }, BLOCKED_CONFIRM_MS);
+  };
+
+  /** Resumes after our own hold(); until it settles, a `suspended` state is not a block. */
+  private resumeOwn(context: AudioContext): void {
+    this.ownResumes++;
+    void context
+      .resume()
+      .catch(() => {})
+      .finally(() => this.ownResumes--);
+  }
+
+  private block(): void {
+    if (this.blocked) return;
+    this.blocked = true;
+    // A system interruption may end by itself (statechange → running); a gesture resumes any kind.
+    for (const type of GESTURES) window.addEventListener(type, this.handleGesture, { capture: true });
+    this.callbacks?.onBlocked(
+      new VoiceAgentError(
+        'audio-blocked',
+        'Sound is paused (the browser has not allowed it yet, or the system suspended it). Click or press a key anywhere on the page and the reply will be spoken.',
+      ),
+    );
+  }
+
+  /** The output runs again (`report`: tell the owner), or is closed. */
+  private unblock(report: boolean): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    for (const type of GESTURES) window.removeEventListener(type, this.handleGesture, { capture: true });
+    if (report) this.callbacks?.onResumed();
+  }
+
+  private readonly handleGesture = () => {
+    const context = this.context;
+    if (context && this.blocked && !this.held) void context.resume().catch(() => {});
+  };
 
   private recordLevels(start: number, pcm: Float32Array, rate: number): void {
     const block = Math.round((LEVEL_BLOCK_MS / 1000) * rate);

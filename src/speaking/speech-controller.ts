@@ -9,6 +9,7 @@ import { VoiceAgentError } from '../platform/errors.ts';
 import { voiceUrls } from './piper-voice.ts';
 import type { FileProgress, SynthesisResult, TtsAssets, TtsChunkRecord, TtsWorkerApi } from '../platform/protocol.ts';
 import { splitClauses, type Clause } from './speakable-text.ts';
+import { admitToSpeechQueue, MAX_QUEUED_SPEECH_CHARS } from './speech-queue.ts';
 import { SpeechTimeline, startDelayMs } from './speech-timeline.ts';
 import type { VoiceResponseDetail } from '../events/response.ts';
 import type { VoiceResponseEndDetail } from '../events/response-end.ts';
@@ -34,7 +35,10 @@ export interface SpeechCallbacks {
   onResponse(detail: VoiceResponseDetail): void;
   onResponseEnd(detail: VoiceResponseEndDetail): void;
   onProgress(progress: FileProgress): void;
+  /** Failures, and the output being blocked (`audio-blocked`: replies wait, they are not dropped). */
   onError(error: VoiceAgentError): void;
+  /** The output plays again after `audio-blocked`. */
+  onOutputResumed?(): void;
   /** Per-clause costs and timings (the element's debug mode). */
   onChunk?(record: TtsChunkRecord): void;
 }
@@ -49,7 +53,10 @@ export interface ReplyHooks {
 interface Reply {
   readonly hooks: ReplyHooks | undefined;
   readonly id: number;
+  /** The part of the given text that is spoken (all of it unless the speech queue was full). */
   readonly text: string;
+  /** The text as given to `say()`. */
+  readonly givenText: string;
   readonly saidAt: number;
   readonly timeline: SpeechTimeline;
   readonly stream: PlaybackStream;
@@ -91,10 +98,15 @@ export class SpeechController implements ReactiveController, SpeakerPort {
   private speaking = false;
   /** Bumped by stop(): work from before it is dropped. */
   private generation = 0;
+  /** `speech-queue-full` was reported and the queue has not emptied since. */
+  private queueFullReported = false;
 
   constructor(host: ReactiveControllerHost, callbacks: SpeechCallbacks) {
     this.callbacks = callbacks;
-    this.playback = new PlaybackController(host);
+    this.playback = new PlaybackController(host, {
+      onBlocked: (error) => this.callbacks.onError(error),
+      onResumed: () => this.callbacks.onOutputResumed?.(),
+    });
     this.worker = new WorkerHandle<TtsWorkerApi>(
       () => new Worker(new URL('../../workers/tts.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-tts' }),
       (error) => {
@@ -125,14 +137,21 @@ export class SpeechController implements ReactiveController, SpeakerPort {
    * With `hooks`, this reply's `voice-response(-end)` details go there instead.
    */
   say(raw: string, hooks?: ReplyHooks): Promise<void> {
-    const text = String(raw ?? '').trim();
-    if (!text) return Promise.resolve();
+    const givenText = String(raw ?? '').trim();
+    if (!givenText) return Promise.resolve();
+    const { text, dropped } = admitToSpeechQueue(givenText, this.queuedChars());
+    if (dropped > 0) this.reportQueueFull();
+    if (!text) {
+      (hooks ?? this.callbacks).onResponseEnd({ text: givenText, heardText: '', interrupted: true });
+      return Promise.resolve();
+    }
     let resolve!: () => void;
     const finished = new Promise<void>((r) => (resolve = r));
     const reply: Reply = {
       hooks,
       id: this.nextReplyId++,
       text,
+      givenText,
       saidAt: performance.now(),
       timeline: new SpeechTimeline(text),
       stream: new PlaybackStream(),
@@ -344,15 +363,36 @@ export class SpeechController implements ReactiveController, SpeakerPort {
     this.report(reply, offset);
     reply.done = true;
     (reply.hooks ?? this.callbacks).onResponseEnd({
-      text: reply.text,
+      text: reply.givenText,
       heardText: reply.text.slice(0, reply.reportedOffset),
-      interrupted,
+      // Cut short by the speech queue's cap: not all of it was said.
+      interrupted: interrupted || reply.text !== reply.givenText,
     });
     reply.resolve();
   }
 
+  /** Characters of the replies under way not yet heard: the speech queue. */
+  private queuedChars(): number {
+    let queued = 0;
+    for (const reply of this.replies) queued += reply.text.length - reply.reportedOffset;
+    return queued;
+  }
+
+  /** Once until the queue empties again: not per dropped clause of a runaway reply. */
+  private reportQueueFull(): void {
+    if (this.queueFullReported) return;
+    this.queueFullReported = true;
+    this.callbacks.onError(
+      new VoiceAgentError(
+        'speech-queue-full',
+        `The reply is too long to speak in full (more than ${MAX_QUEUED_SPEECH_CHARS} characters waiting); the rest is shown as text only.`,
+      ),
+    );
+  }
+
   private afterFinish(): void {
     if (this.replies.length > 0) return;
+    this.queueFullReported = false;
     if (this.ticker) {
       clearInterval(this.ticker);
       this.ticker = null;

@@ -18,6 +18,8 @@ const INPUTS: readonly TurnInput[] = [
   { type: 'audio-ready' },
   { type: 'audio-failed' },
   { type: 'audio-lost' },
+  { type: 'mic-lost', reason: 'ended' },
+  { type: 'mic-lost', reason: 'taken' },
   { type: 'stop' },
   { type: 'talk-pressed' },
   { type: 'talk-released' },
@@ -33,7 +35,16 @@ const key = (input: TurnInput) =>
     ? `start(voice=${input.voiceInput})`
     : input.type === 'speech-end'
       ? `speech-end(transcribe=${input.transcribe})`
-      : input.type;
+      : input.type === 'mic-lost'
+        ? `mic-lost(${input.reason})`
+        : input.type;
+/** `release-audio` that keeps the turns already captured. */
+const FINISHING: TurnEffect[] = [{ type: 'release-audio', finishTurns: true }];
+/** Losing the microphone in a listening state: `error` when it ended, `idle` when another element took it. */
+const MIC_LOST: Record<string, [AgentState, TurnEffect[]]> = {
+  'mic-lost(ended)': ['error', FINISHING],
+  'mic-lost(taken)': ['idle', FINISHING],
+};
 const effects = (...types: TurnEffect['type'][]): TurnEffect[] =>
   types.map((type) => (type === 'deliver-turn' ? { type, turn: TURN } : ({ type } as TurnEffect)));
 
@@ -51,12 +62,14 @@ const EXPECTED: Partial<Record<AgentState, Record<string, [AgentState, TurnEffec
     stop: ['idle', []],
   },
   loading: {
+    ...MIC_LOST,
     'audio-ready': ['listening', []],
     'audio-failed': ['error', effects('release-audio')],
     'audio-lost': ['error', effects('release-audio')],
     stop: ['idle', effects('release-audio')],
   },
   listening: {
+    ...MIC_LOST,
     'audio-lost': ['error', effects('release-audio')],
     stop: ['idle', effects('release-audio')],
     'talk-pressed': ['listening', effects('begin-manual-turn')],
@@ -64,6 +77,7 @@ const EXPECTED: Partial<Record<AgentState, Record<string, [AgentState, TurnEffec
     'speech-start': ['user-speaking', []],
   },
   'user-speaking': {
+    ...MIC_LOST,
     'audio-lost': ['error', effects('release-audio')],
     stop: ['idle', effects('release-audio')],
     'talk-released': ['user-speaking', effects('end-manual-turn')],
@@ -71,6 +85,7 @@ const EXPECTED: Partial<Record<AgentState, Record<string, [AgentState, TurnEffec
     'speech-end(transcribe=true)': ['transcribing', effects('deliver-turn')],
   },
   transcribing: {
+    ...MIC_LOST,
     'audio-lost': ['error', effects('release-audio')],
     stop: ['idle', effects('release-audio')],
     'talk-pressed': ['transcribing', effects('begin-manual-turn')],
@@ -211,6 +226,33 @@ describe('speaking (speak-start / speak-end)', () => {
       effects: [{ type: 'release-audio' }],
     });
     expect(transition('speaking', { type: 'audio-lost' }, { micHeld: false })).toEqual({ state: 'speaking', effects: [] });
+  });
+
+  it('lets go of a lost or taken mic while answering, and the answer goes on', () => {
+    for (const state of ['speaking', 'thinking'] as const) {
+      for (const reason of ['ended', 'taken'] as const) {
+        expect(transition(state, { type: 'mic-lost', reason }, { micHeld: true })).toEqual({ state, effects: FINISHING });
+        expect(transition(state, { type: 'mic-lost', reason }, { micHeld: false })).toEqual({ state, effects: [] });
+      }
+    }
+  });
+
+  it('a mic lost while the visitor talks over a held answer lets the answer play on', () => {
+    const held = { micHeld: true, replyHeld: true } as const;
+    for (const state of ['user-speaking', 'transcribing'] as const) {
+      expect(transition(state, { type: 'mic-lost', reason: 'ended' }, { ...held, replyActivity: 'speaking' })).toEqual({
+        state: 'speaking',
+        effects: FINISHING,
+      });
+      expect(transition(state, { type: 'mic-lost', reason: 'ended' }, { ...held, replyActivity: 'thinking' })).toEqual({
+        state: 'thinking',
+        effects: FINISHING,
+      });
+      expect(transition(state, { type: 'mic-lost', reason: 'taken' }, { ...held, replyActivity: 'none' })).toEqual({
+        state: 'idle',
+        effects: FINISHING,
+      });
+    }
   });
 
   it('ignores VAD and push-to-talk input while speaking (no barge-in yet)', () => {

@@ -46,6 +46,12 @@ export type TurnInput =
   | { readonly type: 'audio-failed' }
   /** The microphone stopped delivering audio while we were using it. */
   | { readonly type: 'audio-lost' }
+  /**
+   * The microphone went away but nothing failed: its track ended (unplugged, revoked,
+   * stopped from outside: `ended`), or another element on the page took it (`taken`).
+   * Listening stops; turns already captured are still transcribed and answered.
+   */
+  | { readonly type: 'mic-lost'; readonly reason: 'ended' | 'taken' }
   /** `stop()` was called (or the element left the DOM). */
   | { readonly type: 'stop' }
   /** Push-to-talk: the talk control was pressed / released. */
@@ -81,8 +87,12 @@ export type TurnInput =
 export type TurnEffect =
   /** Load the VAD, open the microphone and start capture. Answer with audio-ready/-failed. */
   | { readonly type: 'acquire-audio' }
-  /** Stop capture, release the microphone, AudioContext and VAD worker's stream. */
-  | { readonly type: 'release-audio' }
+  /**
+   * Stop capture, release the microphone, AudioContext and VAD worker's stream.
+   * `finishTurns`: turns already handed to the recognizer still get their transcripts
+   * (and answers); without it they are dropped.
+   */
+  | { readonly type: 'release-audio'; readonly finishTurns?: boolean }
   /** Push-to-talk: open / close a turn in the segmenter regardless of the VAD. */
   | { readonly type: 'begin-manual-turn' }
   | { readonly type: 'end-manual-turn' }
@@ -127,6 +137,8 @@ export interface TransitionResult {
 }
 
 const stay = (state: AgentState): TransitionResult => ({ state, effects: [] });
+/** Lets go of the microphone but keeps the turns already captured. */
+const FINISHING_RELEASE: TurnEffect = { type: 'release-audio', finishTurns: true };
 const go = (state: AgentState, ...effects: TurnEffect[]): TransitionResult => ({ state, effects });
 
 /**
@@ -170,6 +182,10 @@ export function transition(
 
     case 'audio-lost':
       return holdsAudio(state) ? go('error', { type: 'release-audio' }) : stay(state);
+
+    case 'mic-lost':
+      // Taken by another element: not a failure, this one just stops listening.
+      return holdsAudio(state) ? go(input.reason === 'taken' ? 'idle' : 'error', FINISHING_RELEASE) : stay(state);
 
     case 'stop':
       return holdsAudio(state) ? go('idle', { type: 'release-audio' }) : go('idle');
@@ -234,6 +250,9 @@ function whileThinking(input: TurnInput, context: TurnContext): TransitionResult
       return micHeld ? go('idle', { type: 'release-audio' }) : go('idle');
     case 'audio-lost':
       return micHeld ? go('error', { type: 'release-audio' }) : stay('thinking');
+    case 'mic-lost':
+      // The answer goes on; afterwards the agent is idle (no microphone).
+      return micHeld ? go('thinking', FINISHING_RELEASE) : stay('thinking');
     case 'speech-start':
     case 'barge-in':
       return interrupting(micHeld, context) ? go('user-speaking', { type: 'hold-reply' }) : stay('thinking');
@@ -274,6 +293,8 @@ function whileSpeaking(input: TurnInput, context: TurnContext): TransitionResult
       return micHeld ? go('idle', { type: 'release-audio' }) : go('idle');
     case 'audio-lost':
       return micHeld ? go('error', { type: 'release-audio' }) : stay('speaking');
+    case 'mic-lost':
+      return micHeld ? go('speaking', FINISHING_RELEASE) : stay('speaking');
     case 'start':
     case 'audio-ready':
     case 'audio-failed':
@@ -321,6 +342,12 @@ function whileHeld(state: AgentState, input: TurnInput, context: TurnContext): T
       return go('listening', { type: 'deliver-turn', turn: input.turn }, { type: 'drop-reply' });
     case 'audio-lost':
       return go('error', { type: 'release-audio' }, { type: 'drop-reply' });
+    case 'mic-lost': {
+      // The held answer plays on (releasing the audio resumes it); words still to come
+      // from the visitor's captured turn replace it as any newer turn does.
+      const activity = context.replyActivity ?? 'none';
+      return go(activity !== 'none' ? activity : input.reason === 'taken' ? 'idle' : 'error', FINISHING_RELEASE);
+    }
     default:
       return null;
   }

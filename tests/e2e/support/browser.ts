@@ -75,6 +75,7 @@ export async function instrument(context: BrowserContext): Promise<void> {
       'voice-metrics',
       'voice-response',
       'voice-response-end',
+      'voice-recovered',
     ];
     for (const type of types) {
       document.addEventListener(type, (event) => {
@@ -184,6 +185,12 @@ export interface AgentPageOptions extends LaunchOptions {
    * one to answer.
    */
   readonly permissions?: readonly string[];
+  /**
+   * Wait (from the test, by evaluating in the page) until the element is defined. Default
+   * true. Off for tests of a page the visitor has not touched yet: Playwright's evaluate
+   * counts as a user gesture (it gives the page user activation, so autoplay is allowed).
+   */
+  readonly waitForElement?: boolean;
 }
 
 /**
@@ -211,7 +218,7 @@ export async function openAgentPage(options: AgentPageOptions = {}): Promise<Ope
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[pageerror] ${error.message}`));
   await page.goto(url);
-  await page.waitForFunction(() => customElements.get('voice-agent') !== undefined);
+  if (options.waitForElement !== false) await page.waitForFunction(() => customElements.get('voice-agent') !== undefined);
   return { browser, context, page, close: () => browser.close() };
 }
 

@@ -1,17 +1,21 @@
 /**
  * Speech recognition benchmark (not a test): `npm run bench:asr` (after `npm run build`).
  *
- * Clips: the 32 LibriSpeech utterances in ../shared/audio (MANIFEST.tsv has their
- * reference transcripts), Whisper tiny.en q8 on WASM from ../shared/models.
+ * Clip sets (MANIFEST.tsv has their reference transcripts): the 32 LibriSpeech utterances
+ * and the 20 short English clips (`english-other`) in ../shared/audio. Recognizers, all q8
+ * on WASM from ../shared/models: the element's default for English (Moonshine tiny, no
+ * `asr-model`), Whisper tiny.en, and multilingual Whisper base (`language="en"`).
+ * `BENCH_ASR_MODELS=moonshine,tiny.en` and `BENCH_ASR_SETS=short` pick a subset.
  *
- * - ours: the built `<voice-agent>` hears all clips in one live run (one fake-mic WAV,
- *   clips 2.5 s apart, default turn-taking). Each turn's final transcript is assigned to
- *   the clip it was spoken in. Latency per turn = final transcript event − the last voiced
- *   frame (speech-end time − its end-of-turn delay), on the wall clock.
- * - baseline, same run: the bare transformers.js pipeline (bench/asr-baseline/, same
- *   model and dtype, transformers.js defaults otherwise) called once per whole clip, in
- *   its own page with no microphone. Its latency is its inference time: it is handed the
- *   end of speech for free, with no end-of-turn wait at all.
+ * - ours: the built `<voice-agent>` hears all clips of a set in one live run per
+ *   recognizer (one fake-mic WAV, clips 2.5 s apart, default turn-taking). Each turn's
+ *   final transcript is assigned to the clip it was spoken in. Latency per turn = final
+ *   transcript event − the last voiced frame (speech-end time − its end-of-turn delay), on
+ *   the wall clock: the end-of-turn wait (`silence-ms`, 500) is inside it.
+ * - baseline, same run: the bare transformers.js pipeline (bench/asr-baseline/) with
+ *   Whisper tiny.en, transformers.js defaults otherwise, called once per whole clip in its
+ *   own page with no microphone. Its latency is its inference time: it is handed the end
+ *   of speech for free, with no end-of-turn wait at all.
  * - WER: pooled over clips (total word errors / total reference words), normalized (case,
  *   punctuation, numbers as words, "Mr." = "mister").
  * - RTF: model time / audio time. Ours counts every call (partials included): that is the
@@ -31,8 +35,26 @@ import { startPreview } from './preview.ts';
 const PORT = 4192;
 const BASELINE_PORT = 4193;
 const GAP_SECONDS = 2.5;
+/** The baseline's model (whole clips through the bare pipeline). */
 const MODEL = 'Xenova/whisper-tiny.en';
 const DTYPE = 'q8';
+
+/** The recognizers the element is run with: a name, and the attributes that select it. */
+const RECOGNIZERS = [
+  { name: 'moonshine', label: 'Moonshine tiny (default)', attributes: 'asr-model="" asr-dtype=""' },
+  { name: 'tiny.en', label: 'Whisper tiny.en', attributes: 'asr-model="Xenova/whisper-tiny.en"' },
+  { name: 'base', label: 'Whisper base', attributes: 'asr-model="Xenova/whisper-base"' },
+] as const;
+
+const CLIP_SETS = [
+  { name: 'librispeech', label: 'LibriSpeech', category: (c: string) => c.startsWith('librispeech') },
+  { name: 'short', label: 'short English', category: (c: string) => c === 'english-other' },
+] as const;
+
+function picked<T extends { name: string }>(all: readonly T[], variable: string): T[] {
+  const wanted = process.env[variable]?.split(',').map((n) => n.trim());
+  return wanted ? all.filter((item) => wanted.includes(item.name)) : [...all];
+}
 
 interface Clip {
   readonly id: string;
@@ -41,15 +63,15 @@ interface Clip {
   readonly pcm: Pcm;
 }
 
-function librispeechClips(): Clip[] {
+function manifestClips(category: (name: string) => boolean): Clip[] {
   const lines = readFileSync(join(AUDIO_DIR, 'MANIFEST.tsv'), 'utf8').split('\n').slice(1);
   return lines
     .map((line) => line.split('\t'))
-    .filter((cells) => cells[1]?.startsWith('librispeech'))
+    .filter((cells) => category(cells[1] ?? ''))
     .map((cells) => ({ id: cells[0]!, path: cells[3]!, reference: cells[5]!, pcm: readWav(join(AUDIO_DIR, cells[3]!)) }));
 }
 
-async function runOurs(clips: readonly Clip[], origin: string) {
+async function runOurs(clips: readonly Clip[], origin: string, attributes: string, name: string) {
   const rate = clips[0]!.pcm.sampleRateHz;
   const parts: Pcm[] = [{ sampleRateHz: rate, samples: silence(1, rate) }];
   const spans: { from: number; to: number }[] = [];
@@ -60,14 +82,15 @@ async function runOurs(clips: readonly Clip[], origin: string) {
     parts.push(clip.pcm, { sampleRateHz: rate, samples: silence(GAP_SECONDS, rate) });
   }
   const joined = joinClips(parts);
-  const wav = writeWav(join(SCRATCH_DIR, 'bench-asr-librispeech.wav'), joined);
-  const opened = await openAgentPage({ micWav: wav, origin, body: agentMarkup('debug') });
+  const wav = writeWav(join(SCRATCH_DIR, `bench-asr-${name}.wav`), joined);
+  const opened = await openAgentPage({ micWav: wav, origin, body: agentMarkup(`debug ${attributes}`) });
   try {
     const { page } = opened;
     await page.evaluate(() => document.querySelector('voice-agent')!.preload());
     await page.evaluate(() => document.querySelector('voice-agent')!.start());
     await page.waitForTimeout((durationSeconds(joined) + 1) * 1000);
-    await page.waitForFunction(() => document.querySelector('voice-agent')!.state === 'listening', null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelector('voice-agent')!.state === 'listening', null, { timeout: 300_000 });
+    const model = await page.evaluate(() => document.querySelector('voice-agent')!.capabilities?.model ?? '');
     const ends = await recordedEvents(page, 'voice-speech-end');
     const finals = (await recordedEvents(page, 'voice-transcript')).filter((e) => e.detail['final'] && e.detail['source'] === 'speech');
     const jobs = await page.evaluate(() =>
@@ -91,6 +114,7 @@ async function runOurs(clips: readonly Clip[], origin: string) {
     }
     const modelMs = jobs.reduce((n, j) => n + j.inferenceMs, 0);
     return {
+      model,
       texts: texts.map((list) => list.join(' ')),
       latencies,
       turns: ends.length,
@@ -138,76 +162,103 @@ async function runBaseline(clips: readonly Clip[], plugins: PluginOption[]) {
   }
 }
 
-async function main() {
-  const clips = librispeechClips();
-  if (clips.length === 0) throw new Error(`No LibriSpeech clips found in ${AUDIO_DIR}`);
-  const viteConfig = (await import('../vite.config.ts')).default as { plugins?: PluginOption[] };
-  const server = await startPreview(PORT);
-  let ours;
-  try {
-    process.stderr.write(`… ours: ${clips.length} clips, live, one fake-mic run\n`);
-    ours = await runOurs(clips, server.origin);
-  } finally {
-    await server.close();
-  }
-  process.stderr.write('… baseline: bare transformers.js pipeline per whole clip\n');
-  const baseline = await runBaseline(clips, viteConfig.plugins ?? []);
+interface SetResult {
+  readonly set: string;
+  readonly clips: number;
+  readonly audioSeconds: number;
+  readonly baseline: { wer: number; rtf: number; p50: number; p90: number };
+  readonly recognizers: {
+    name: string;
+    model: string;
+    wer: number;
+    rtf: number;
+    calls: number;
+    turns: number;
+    p50: number;
+    p90: number;
+    texts: string[];
+    latencies: number[];
+  }[];
+  readonly baselineTexts: string[];
+  readonly references: { id: string; reference: string; seconds: number }[];
+}
 
-  const pooled = (texts: readonly string[]) => {
-    let errors = 0;
-    let words = 0;
-    clips.forEach((clip, i) => {
-      const r = wordErrorRate(clip.reference, texts[i] ?? '');
-      errors += r.errors;
-      words += r.words;
+function pooledWer(clips: readonly Clip[], texts: readonly string[]): number {
+  let errors = 0;
+  let words = 0;
+  clips.forEach((clip, i) => {
+    const r = wordErrorRate(clip.reference, texts[i] ?? '');
+    errors += r.errors;
+    words += r.words;
+  });
+  return errors / words;
+}
+
+async function main() {
+  const viteConfig = (await import('../vite.config.ts')).default as { plugins?: PluginOption[] };
+  const recognizers = picked(RECOGNIZERS, 'BENCH_ASR_MODELS');
+  const results: SetResult[] = [];
+  for (const set of picked(CLIP_SETS, 'BENCH_ASR_SETS')) {
+    const clips = manifestClips(set.category);
+    if (clips.length === 0) throw new Error(`No ${set.label} clips found in ${AUDIO_DIR}`);
+    const audioSeconds = clips.reduce((n, c) => n + durationSeconds(c.pcm), 0);
+    const ours: SetResult['recognizers'] = [];
+    for (const recognizer of recognizers) {
+      const server = await startPreview(PORT);
+      try {
+        process.stderr.write(`… ${set.label}: ${recognizer.label}, ${clips.length} clips, live, one fake-mic run\n`);
+        const run = await runOurs(clips, server.origin, recognizer.attributes, `${set.name}-${recognizer.name}`);
+        ours.push({
+          name: recognizer.label,
+          model: run.model,
+          wer: pooledWer(clips, run.texts),
+          rtf: run.rtf,
+          calls: run.calls,
+          turns: run.turns,
+          p50: quantile(run.latencies, 0.5),
+          p90: quantile(run.latencies, 0.9),
+          texts: run.texts,
+          latencies: run.latencies,
+        });
+      } finally {
+        await server.close();
+      }
+    }
+    process.stderr.write(`… ${set.label}: baseline, bare transformers.js pipeline per whole clip\n`);
+    const baseline = await runBaseline(clips, viteConfig.plugins ?? []);
+    const baselineMs = baseline.results.map((r) => r.ms);
+    results.push({
+      set: set.label,
+      clips: clips.length,
+      audioSeconds,
+      baseline: {
+        wer: pooledWer(clips, baseline.results.map((r) => r.text)),
+        rtf: baselineMs.reduce((a, b) => a + b, 0) / 1000 / audioSeconds,
+        p50: quantile(baselineMs, 0.5),
+        p90: quantile(baselineMs, 0.9),
+      },
+      recognizers: ours,
+      baselineTexts: baseline.results.map((r) => r.text),
+      references: clips.map((clip) => ({ id: clip.id, reference: clip.reference, seconds: durationSeconds(clip.pcm) })),
     });
-    return errors / words;
-  };
-  const audioSeconds = clips.reduce((n, c) => n + durationSeconds(c.pcm), 0);
-  const baselineMs = baseline.results.map((r) => r.ms);
-  const summary = {
-    clips: clips.length,
-    audioSeconds,
-    wer: { ours: pooled(ours.texts), baseline: pooled(baseline.results.map((r) => r.text)) },
-    rtf: { ours: ours.rtf, baseline: baselineMs.reduce((a, b) => a + b, 0) / 1000 / audioSeconds },
-    endOfSpeechToFinalMs: {
-      ours: { p50: quantile(ours.latencies, 0.5), p90: quantile(ours.latencies, 0.9), turns: ours.latencies.length },
-      baseline: { p50: quantile(baselineMs, 0.5), p90: quantile(baselineMs, 0.9), clips: baselineMs.length },
-    },
-    ourTurns: ours.turns,
-    ourCalls: ours.calls,
-  };
+  }
+
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const ms = (x: number) => `${x.toFixed(0)} ms`;
-  console.log('| | ours (<voice-agent>, live) | baseline (bare pipeline, whole clip) |');
-  console.log('|---|---|---|');
-  console.log(`| WER, ${clips.length} LibriSpeech clips | ${pct(summary.wer.ours)} | ${pct(summary.wer.baseline)} |`);
-  console.log(`| real-time factor | ${summary.rtf.ours.toFixed(3)} (${ours.calls} calls) | ${summary.rtf.baseline.toFixed(3)} (${clips.length} calls) |`);
-  console.log(
-    `| end of speech → final, p50 / p90 | ${ms(summary.endOfSpeechToFinalMs.ours.p50)} / ${ms(summary.endOfSpeechToFinalMs.ours.p90)} | ${ms(summary.endOfSpeechToFinalMs.baseline.p50)} / ${ms(summary.endOfSpeechToFinalMs.baseline.p90)} |`,
-  );
+  for (const result of results) {
+    console.log(`\n${result.set}: ${result.clips} clips, ${result.audioSeconds.toFixed(0)} s of speech`);
+    console.log('| | WER | last voiced frame → final, p50 / p90 | real-time factor (calls) |');
+    console.log('|---|---|---|---|');
+    for (const r of result.recognizers) {
+      console.log(`| <voice-agent>, ${r.name} (${r.model}), live | ${pct(r.wer)} | ${ms(r.p50)} / ${ms(r.p90)} | ${r.rtf.toFixed(3)} (${r.calls}) |`);
+    }
+    const b = result.baseline;
+    console.log(`| baseline: bare pipeline, ${MODEL}, whole clips (inference only) | ${pct(b.wer)} | ${ms(b.p50)} / ${ms(b.p90)} | ${b.rtf.toFixed(3)} (${result.clips}) |`);
+  }
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/asr.json',
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        model: MODEL,
-        dtype: DTYPE,
-        summary,
-        clips: clips.map((clip, i) => ({
-          id: clip.id,
-          seconds: durationSeconds(clip.pcm),
-          reference: clip.reference,
-          ours: ours.texts[i],
-          baseline: baseline.results[i]?.text,
-          baselineMs: baseline.results[i]?.ms,
-        })),
-        ourLatenciesMs: ours.latencies,
-      },
-      null,
-      2,
-    ),
+    JSON.stringify({ date: new Date().toISOString(), baselineModel: MODEL, dtype: DTYPE, results }, null, 2),
   );
   console.log('\nwrote bench/results/asr.json');
 }

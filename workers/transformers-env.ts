@@ -6,6 +6,7 @@
  */
 import { env, pipeline } from '@huggingface/transformers';
 import type { FileProgress, ModelRuntimeConfig } from '../src/platform/protocol.ts';
+import { resumableFetch } from './resumable-fetch.ts';
 import { fileNameOf, namedError } from './worker-utils.ts';
 
 /**
@@ -90,7 +91,8 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
     env.remoteHost = `${config.modelBaseUrl}/`;
     env.remotePathTemplate = '{model}/';
   }
-  env.fetch = checkingFetch(DEFAULT_FETCH) as typeof env.fetch;
+  // A download cut off mid-file is resumed (or retried) before the checks see it.
+  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH)) as typeof env.fetch;
   // Cache Storage keeps the weights for the next visit (transformers.js' own cache).
   env.useBrowserCache = typeof caches !== 'undefined';
   const onnx = env.backends.onnx;

@@ -1,6 +1,7 @@
 /**
  * Small helpers shared by the model workers.
  */
+import { resumableFetch } from './resumable-fetch.ts';
 import type { FileProgress } from '../src/platform/protocol.ts';
 
 /**
@@ -56,7 +57,8 @@ export async function loadModelBytes(
   const file = fileNameOf(url);
   let response: Response;
   try {
-    response = await fetch(url);
+    // A download cut off mid-file is resumed (or retried); see resumable-fetch.ts.
+    response = await resumableFetch(fetch)(url);
   } catch (error) {
     throw namedError('model-load-failed', `Could not download ${what} (${url}): ${String(error)}`);
   }

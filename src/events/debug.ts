@@ -22,6 +22,15 @@ export type VoiceDebugDetail =
       readonly text: string;
     }
   | {
+      /**
+       * A model worker was lost during a call (crashed, stopped answering its heartbeat, or
+       * passed the call deadline) and a new one was loaded to retry the call.
+       */
+      readonly kind: 'worker-restarted';
+      readonly what: string;
+      readonly cause: string;
+    }
+  | {
       /** The speech recognizer is loaded and warm. */
       readonly kind: 'asr-ready';
       readonly loadMs: number;

@@ -16,7 +16,7 @@ import { acceptTranscript, rmsOf, stripAnnotations } from './transcript-filter.t
 import { CONTEXT_GAP_MS, stripContext, withContext } from './phrase-context.ts';
 import { TranscriptPlanner, type PlannerOutput, type TranscriptJob } from './transcript-planner.ts';
 import type { VoiceDebugDetail } from '../events/debug.ts';
-import { ModelLifecycle } from '../platform/model-lifecycle.ts';
+import { DEFAULT_SUPERVISION, ModelLifecycle } from '../platform/model-lifecycle.ts';
 import { loadTransformersPlan } from '../platform/model-runtime.ts';
 import { WorkerHandle } from '../platform/worker-handle.ts';
 import type { RecognizerPort } from '../session/ports.ts';
@@ -135,6 +135,10 @@ export class AsrController implements ReactiveController, RecognizerPort {
         this.callbacks.onError(error);
       },
       onLoadFailed: (error) => this.callbacks.onError(error),
+      // A lost worker is restarted and the turn's call retried once, so no turn goes
+      // unheard because the recognizer died once.
+      supervise: DEFAULT_SUPERVISION,
+      onRestarted: (cause) => this.callbacks.onDebug({ kind: 'worker-restarted', what: 'speech recognizer', cause }),
       // Reported for a load that worked on its first plan (a fallback reports gpu-fallback).
       onReady: (_plan, { loadMs, fellBack }) => {
         if (!fellBack) this.callbacks.onDebug({ kind: 'asr-ready', loadMs });
@@ -313,16 +317,17 @@ export class AsrController implements ReactiveController, RecognizerPort {
       const text = stripContext(context.text, joined.text);
       if (text !== undefined) return { ...joined, text };
     }
-    return this.call(job.audio.slice()); // the planner may still need the original
+    return this.call(job.audio); // copied per try: the planner may still need the original
   }
 
-  /** One recognizer call on `audio` (transferred). */
+  /** One recognizer call on `audio` (a copy is transferred each try: a call may be retried). */
   private call(audio: Float32Array): Promise<AsrResult> {
-    return this.model.callWithFallback((api) =>
-      api.transcribe(
-        Comlink.transfer({ audio, language: this.languageCode(), task: this.model.settings?.task ?? 'transcribe' }, [audio.buffer]),
-      ),
-    );
+    return this.model.callWithFallback((api) => {
+      const copy = audio.slice();
+      return api.transcribe(
+        Comlink.transfer({ audio: copy, language: this.languageCode(), task: this.model.settings?.task ?? 'transcribe' }, [copy.buffer]),
+      );
+    });
   }
 
   /**

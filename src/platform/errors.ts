@@ -26,7 +26,10 @@ export type VoiceErrorCode =
   | 'audio-blocked'
   /** A model (or the runtime that runs it) could not be loaded. */
   | 'model-load-failed'
-  /** A model worker stopped unexpectedly. */
+  /**
+   * A model worker stopped unexpectedly (crashed, or stopped answering). The recognizer's
+   * is restarted and its call retried once first: this is a second loss in one call.
+   */
   | 'worker-failed'
   /** Speech recognition failed on a turn (the turn is dropped; the next one is tried). */
   | 'transcription-failed'

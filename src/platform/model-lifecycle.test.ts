@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { VoiceAgentError } from './errors.ts';
 import {
   ModelLifecycle,
@@ -44,8 +44,15 @@ const SETTINGS: FakeSettings = { model: 'fake/model', device: 'auto' };
  */
 function fakePort(
   measured: MeasuredCapabilities,
-  script: { failLoadOn?: ReadonlySet<'webgpu' | 'wasm'>; holdLoads?: boolean; failRunOn?: 'webgpu' } = {},
+  script: {
+    failLoadOn?: ReadonlySet<'webgpu' | 'wasm'>;
+    holdLoads?: boolean;
+    failRunOn?: 'webgpu';
+    /** Supervised calls, the fake worker answering pings unless `deaf`. */
+    supervise?: { heartbeatMs: number; unansweredMs: number; deadlineMs: number };
+  } = {},
 ) {
+  const restarts: string[] = [];
   const errors: VoiceAgentError[] = [];
   const loadFailures: VoiceAgentError[] = [];
   const progress: FileProgress[] = [];
@@ -93,6 +100,9 @@ function fakePort(
         terminate: () => {
           record.terminated = true;
         },
+        /** A fake worker that is hung (or terminated from outside) never answers. */
+        deaf: false,
+        ping: () => (record.deaf ? new Promise<void>(() => {}) : Promise.resolve()),
       };
       workers.push(record);
       return record;
@@ -102,10 +112,11 @@ function fakePort(
     onError: (error) => errors.push(error),
     onLoadFailed: (error) => loadFailures.push(error),
     onReady: (plan, { fellBack }) => ready.push({ plan, fellBack }),
+    ...(script.supervise ? { supervise: script.supervise, onRestarted: (cause: string) => restarts.push(cause) } : {}),
   };
   const lifecycle = new ModelLifecycle(options);
   lifecycle.configure(SETTINGS);
-  return { lifecycle, errors, loadFailures, progress, ready, workers, heldLoads, probes: () => probes };
+  return { lifecycle, errors, loadFailures, progress, ready, workers, heldLoads, restarts, probes: () => probes };
 }
 
 describe('ModelLifecycle', () => {
@@ -224,6 +235,82 @@ describe('ModelLifecycle', () => {
     expect(port.errors.map((e) => e.code)).toEqual(['worker-failed']);
     expect(port.lifecycle.api).toBeNull();
     await expect(port.lifecycle.call((api) => api.run())).rejects.toMatchObject({ code: 'model-load-failed' });
+  });
+});
+
+describe('ModelLifecycle supervised calls', () => {
+  const supervise = { heartbeatMs: 1000, unansweredMs: 3000, deadlineMs: 20_000 };
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a crash during a call restarts the worker with the same plan and retries the call once', async () => {
+    const port = fakePort(NO_GPU, { supervise });
+    await port.lifecycle.load();
+    let tries = 0;
+    const result = port.lifecycle.call((api) => (++tries === 1 ? new Promise<string>(() => {}) : api.run()));
+    port.workers[0]!.crash(new Error('fake crash'));
+    await expect(result).resolves.toBe('ran on wasm');
+    expect(tries).toBe(2);
+    expect(port.workers).toHaveLength(2);
+    expect(port.workers[0]!.terminated).toBe(true);
+    expect(port.workers[1]!.plan).toEqual(port.lifecycle.plan);
+    expect(port.restarts).toHaveLength(1);
+    expect(port.restarts[0]).toContain('fake crash');
+    expect(port.errors).toEqual([]);
+  });
+
+  it('a worker that stops answering its heartbeat is restarted and the call retried', async () => {
+    vi.useFakeTimers();
+    const port = fakePort(NO_GPU, { supervise });
+    await port.lifecycle.load();
+    let tries = 0;
+    const result = port.lifecycle.call((api) => (++tries === 1 ? new Promise<string>(() => {}) : api.run()));
+    (port.workers[0] as unknown as { deaf: boolean }).deaf = true;
+    await vi.advanceTimersByTimeAsync(supervise.heartbeatMs + supervise.unansweredMs);
+    await expect(result).resolves.toBe('ran on wasm');
+    expect(port.restarts[0]).toContain('stopped answering');
+    expect(port.workers).toHaveLength(2);
+  });
+
+  it('a busy worker that still answers pings is left alone until the call deadline', async () => {
+    vi.useFakeTimers();
+    const port = fakePort(NO_GPU, { supervise });
+    await port.lifecycle.load();
+    let tries = 0;
+    const result = port.lifecycle.call((api) => (++tries === 1 ? new Promise<string>(() => {}) : api.run()));
+    await vi.advanceTimersByTimeAsync(supervise.deadlineMs - 1);
+    expect(port.workers).toHaveLength(1);
+    expect(port.restarts).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(result).resolves.toBe('ran on wasm');
+    expect(port.restarts[0]).toContain('did not finish');
+  });
+
+  it('a worker lost again on the retry ends in one worker-failed; the next load starts afresh', async () => {
+    const port = fakePort(NO_GPU, { supervise });
+    await port.lifecycle.load();
+    const never = port.lifecycle.call(() => new Promise<string>(() => {}));
+    port.workers[0]!.crash(new Error('fake crash 1'));
+    await vi.waitFor(() => expect(port.workers).toHaveLength(2));
+    await vi.waitFor(() => expect(port.restarts).toHaveLength(1));
+    port.workers[1]!.crash(new Error('fake crash 2'));
+    await expect(never).rejects.toMatchObject({ code: 'worker-failed' });
+    expect(port.errors.map((e) => e.code)).toEqual(['worker-failed']);
+    expect(port.lifecycle.api).toBeNull();
+    await port.lifecycle.load();
+    await expect(port.lifecycle.call((api) => api.run())).resolves.toBe('ran on wasm');
+  });
+
+  it('a dispose during a call is not a lost worker: no restart', async () => {
+    const port = fakePort(NO_GPU, { supervise });
+    await port.lifecycle.load();
+    const never = port.lifecycle.call(() => new Promise<string>(() => {}));
+    port.lifecycle.dispose();
+    await expect(never).rejects.toMatchObject({ code: 'worker-failed' });
+    expect(port.workers).toHaveLength(1);
+    expect(port.restarts).toEqual([]);
+    expect(port.errors).toEqual([]);
   });
 });
 

@@ -96,7 +96,26 @@ export interface ModelPlan {
 export interface ModelWorker<Api> {
   readonly api: Api;
   terminate(): void;
+  /** A cheap round trip to the worker (resolves when it answers); used by supervised calls. */
+  ping?(): Promise<unknown>;
 }
+
+/**
+ * How supervised calls watch their worker. A worker can die without an `error` event
+ * (killed by the browser, terminated from outside) or hang: either way a call would wait
+ * forever. While a call is outstanding the worker is pinged every `heartbeatMs`; one
+ * that leaves a ping unanswered for `unansweredMs`, or a call that outlives `deadlineMs`,
+ * counts as a lost worker. The heartbeat allows for the worker's event loop being busy
+ * inside one model run (WASM inference blocks it), hence the long `unansweredMs`.
+ */
+export interface Supervision {
+  readonly heartbeatMs: number;
+  readonly unansweredMs: number;
+  readonly deadlineMs: number;
+}
+
+/** Generous: a recognizer call on a slow 2-core machine can take many seconds. */
+export const DEFAULT_SUPERVISION: Supervision = { heartbeatMs: 3000, unansweredMs: 20_000, deadlineMs: 90_000 };
 
 export interface ModelLifecycleOptions<Settings, Plan extends ModelPlan, Api> {
   /** Names the model in messages: "speech recognizer", "language model". */
@@ -120,6 +139,15 @@ export interface ModelLifecycleOptions<Settings, Plan extends ModelPlan, Api> {
   readonly onError: (error: VoiceAgentError) => void;
   /** A load (current, not stale) failed for good: once per failed `load()`. */
   readonly onLoadFailed?: (error: VoiceAgentError) => void;
+  /**
+   * Supervise calls: a worker lost during a call (crash, unanswered heartbeat, deadline)
+   * is restarted with the same plan and the call retried once; a second loss ends in
+   * `worker-failed` (reported through `onError`, the lifecycle disposed). Requests must
+   * then be repeatable (copy transferred buffers inside the request).
+   */
+  readonly supervise?: Supervision;
+  /** A supervised call lost its worker and a new one was loaded to retry it: why. */
+  readonly onRestarted?: (cause: string) => void;
   /** A load finished: the plan it ended with, how long it took, and whether it fell back. */
   readonly onReady?: (plan: Plan, detail: { readonly loadMs: number; readonly fellBack: boolean }) => void;
 }
@@ -127,12 +155,62 @@ export interface ModelLifecycleOptions<Settings, Plan extends ModelPlan, Api> {
 /** One worker and the promise that rejects when it crashes or is dropped (so no call waits forever). */
 interface Held<Api> {
   readonly worker: ModelWorker<Api>;
+  /** It crashed (an `error` event). */
+  dead?: boolean;
   readonly lost: Promise<never>;
   readonly lose: (error: VoiceAgentError) => void;
 }
 
 /** A load, fallback or call that a dispose or reconfigure overtook. */
 class StaleError extends VoiceAgentError {}
+
+/** A supervised call's worker stopped answering (unanswered heartbeat or deadline passed). */
+class WorkerLostError extends VoiceAgentError {}
+
+/**
+ * Watches one call's worker: pings it every `heartbeatMs` and rejects `lost` when a ping
+ * stays unanswered for `unansweredMs` or the call outlives `deadlineMs`. Timer-driven
+ * (no clock reads), so fake timers drive it in tests.
+ */
+function watchWorker<Api>(held: Held<Api>, supervision: Supervision, what: string): { lost: Promise<never>; stop: () => void } {
+  let reject: (error: VoiceAgentError) => void = () => {};
+  const lost = new Promise<never>((_, rej) => {
+    reject = rej;
+  });
+  lost.catch(() => {});
+  const { heartbeatMs, unansweredMs, deadlineMs } = supervision;
+  let unansweredFor = 0;
+  let waiting = false;
+  const beat = setInterval(() => {
+    if (waiting) {
+      unansweredFor += heartbeatMs;
+      if (unansweredFor >= unansweredMs) {
+        reject(new WorkerLostError('worker-failed', `The ${what} stopped answering (no reply for ${Math.round(unansweredFor / 1000)} s).`));
+      }
+      return;
+    }
+    if (!held.worker.ping) return;
+    waiting = true;
+    unansweredFor = 0;
+    held.worker.ping().then(
+      () => {
+        waiting = false;
+      },
+      () => {},
+    );
+  }, heartbeatMs);
+  const deadline = setTimeout(
+    () => reject(new WorkerLostError('worker-failed', `The ${what} did not finish a call within ${Math.round(deadlineMs / 1000)} s.`)),
+    deadlineMs,
+  );
+  return {
+    lost,
+    stop: () => {
+      clearInterval(beat);
+      clearTimeout(deadline);
+    },
+  };
+}
 
 /** The shared model lifecycle: see the module comment. */
 export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
@@ -144,6 +222,10 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
   private loading: Promise<Plan> | null = null;
   private fallingBack: Promise<void> | null = null;
   private loadFailed = false;
+  /** Supervised calls under way (a crash while one is lets the call restart the worker). */
+  private outstandingCalls = 0;
+  /** A restart in progress, shared by the calls that lost the same worker. */
+  private restarting: Promise<void> | null = null;
   /** Bumped by dispose(): work started before it is stale. */
   private generation = 0;
 
@@ -204,11 +286,15 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
     return loading;
   }
 
-  /** Calls the worker, rejecting if it crashes or is disposed meanwhile (never left waiting). */
+  /**
+   * Calls the worker, rejecting if it crashes or is disposed meanwhile (never left waiting).
+   * Supervised (see `supervise`): a lost worker is restarted and the call retried once.
+   */
   call<T>(request: (api: Api) => Promise<T>): Promise<T> {
     const held = this.held;
     if (!held) return Promise.reject(new VoiceAgentError('model-load-failed', `The ${this.options.what} is not loaded.`));
-    return Promise.race([request(held.worker.api), held.lost]);
+    if (!this.options.supervise) return Promise.race([request(held.worker.api), held.lost]);
+    return this.supervisedCall(request, held, this.options.supervise, true);
   }
 
   /** {@link call}, but a failure on WebGPU replaces the worker with a WASM one (once) and retries there. */
@@ -238,6 +324,56 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────
+
+  private async supervisedCall<T>(request: (api: Api) => Promise<T>, held: Held<Api>, supervision: Supervision, mayRetry: boolean): Promise<T> {
+    const generation = this.generation;
+    this.outstandingCalls++;
+    const watch = watchWorker(held, supervision, this.options.what);
+    try {
+      return await Promise.race([request(held.worker.api), held.lost, watch.lost]);
+    } catch (error) {
+      const lost = error instanceof WorkerLostError || (held.dead && !(error instanceof StaleError) && generation === this.generation);
+      if (!lost || generation !== this.generation) throw error;
+      const failure = error instanceof WorkerLostError ? error : VoiceAgentError.from(error, 'worker-failed');
+      if (!mayRetry) {
+        this.giveUp(held, failure);
+        throw failure;
+      }
+      await this.restart(held, failure, generation);
+      return this.supervisedCall(request, this.held!, supervision, false);
+    } finally {
+      watch.stop();
+      this.outstandingCalls--;
+    }
+  }
+
+  /** Replaces a lost worker with a new one loaded with the same plan (calls that lost the same worker share it). */
+  private async restart(lost: Held<Api>, cause: VoiceAgentError, generation: number): Promise<void> {
+    lost.dead = true; // the other calls on it restart too, rather than fail as "unloaded"
+    if (this.held === lost || this.held === null) {
+      this.restarting ??= (async () => {
+        try {
+          await this.loadPlan(this.currentPlan!, this.current!, generation);
+          this.options.onRestarted?.(cause.message);
+        } catch (error) {
+          if (!(error instanceof StaleError) && generation === this.generation) this.giveUp(null, cause);
+          throw cause;
+        } finally {
+          this.restarting = null;
+        }
+      })();
+    }
+    if (this.restarting) await this.restarting;
+    this.checkCurrent(generation);
+    if (!this.held) throw cause;
+  }
+
+  /** A worker lost twice in one call (or that could not be restarted): report it once and start afresh next time. */
+  private giveUp(held: Held<Api> | null, failure: VoiceAgentError): void {
+    if (held && this.held !== held) return; // already replaced or disposed
+    this.dispose();
+    this.options.onError(failure.code === 'worker-failed' ? failure : VoiceAgentError.workerFailed(this.options.what, failure));
+  }
 
   private async loadOnce(settings: Settings, generation: number): Promise<Plan> {
     this.measuredCapabilities ??= await (this.options.probe ?? measureCapabilities)();
@@ -299,8 +435,10 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
     lost.catch(() => {});
     const worker = this.options.spawn((error) => {
       const failure = VoiceAgentError.workerFailed(this.options.what, error);
+      held.dead = true;
       lose(failure);
       if (this.held?.worker !== worker) return;
+      if (this.options.supervise && this.outstandingCalls > 0) return; // the call restarts it
       this.dispose();
       this.options.onError(failure);
     });

@@ -26,6 +26,16 @@ export class WorkerHandle<Api extends object> {
     return this.remote;
   }
 
+  /**
+   * A cheap round trip: reads a property that does not exist from the worker's exposed
+   * object (a comlink GET), answered as soon as the worker's event loop is free. Resolves
+   * at once when no worker is running.
+   */
+  async ping(): Promise<void> {
+    const remote = this.remote as unknown as Record<string, PromiseLike<unknown>> | null;
+    if (remote) await remote['voiceAgentPing'];
+  }
+
   get running(): boolean {
     return this.worker !== null;
   }

@@ -10,7 +10,7 @@
  * (`voice-recovered`).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { agentState, startAgent } from './support/agent.ts';
+import { agentState, errorCodes, finalSpeech, startAgent } from './support/agent.ts';
 import { agentMarkup, openAgentPage, recordedEvents, resourceCounts } from './support/browser.ts';
 import { useLlmServer } from './support/llm-server.ts';
 import { responseEnds } from './support/speech.ts';
@@ -24,15 +24,7 @@ const LOCAL_NETWORK = ['local-network-access'];
 const REPLY = 'Going forward now, ten meters it is.';
 
 
-async function errorCodes(page: Page): Promise<string[]> {
-  return (await recordedEvents(page, 'voice-error')).map((e) => String(e.detail['code']));
-}
 
-async function finalSpeech(page: Page): Promise<string[]> {
-  return (await recordedEvents(page, 'voice-transcript'))
-    .filter((e) => e.detail['final'] && e.detail['source'] === 'speech')
-    .map((e) => String(e.detail['text']));
-}
 
 function gumCalls(page: Page): Promise<number> {
   return page.evaluate(() => (window as unknown as { __gumCalls: number }).__gumCalls);

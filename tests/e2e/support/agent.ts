@@ -3,6 +3,7 @@
  * microphone to finish playing, read back the turns' audio.
  */
 import { expect, type Page } from '@playwright/test';
+import { recordedEvents } from './browser.ts';
 
 /** Calls `start()` on the (first) element; returns the page time just before. */
 export async function startAgent(page: Page, selector = 'voice-agent'): Promise<number> {
@@ -40,4 +41,16 @@ export async function turnAudio(page: Page): Promise<Float32Array[]> {
     (window as unknown as { __turnAudio: Float32Array[] }).__turnAudio.map((a) => Array.from(a)),
   );
   return arrays.map((a) => Float32Array.from(a));
+}
+
+/** The codes of the `voice-error` events so far, in order. */
+export async function errorCodes(page: Page): Promise<string[]> {
+  return (await recordedEvents(page, 'voice-error')).map((e) => String(e.detail['code']));
+}
+
+/** The final transcripts of spoken turns so far, in order. */
+export async function finalSpeech(page: Page): Promise<string[]> {
+  return (await recordedEvents(page, 'voice-transcript'))
+    .filter((e) => e.detail['final'] && e.detail['source'] === 'speech')
+    .map((e) => String(e.detail['text']));
 }

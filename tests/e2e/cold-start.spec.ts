@@ -58,3 +58,36 @@ test('on a cold page the first spoken question is answered, and the answer plays
     await opened.close();
   }
 });
+
+test('a second visit loads the voice, Silero VAD and Smart Turn from Cache Storage, not the network', async () => {
+  const opened = await openAgentPage({ body: agentMarkup('end-of-turn="smart-turn"') });
+  try {
+    const { page } = opened;
+    const modelRequests: string[] = [];
+    page.on('request', (request) => {
+      if (/\.onnx(\.json)?(\?|$)|silero/.test(request.url())) modelRequests.push(request.url());
+    });
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload());
+    const downloaded = [...modelRequests];
+    expect(downloaded.some((url) => /silero/.test(url))).toBe(true);
+    expect(downloaded.some((url) => /smart-turn/.test(url))).toBe(true);
+    expect(downloaded.some((url) => /piper-voices/.test(url))).toBe(true);
+    // The cache writes are not waited for by the load: give them a moment to land.
+    await expect
+      .poll(
+        () =>
+          page.evaluate(async () => (await (await caches.open('voice-agent-models')).keys()).map((r) => r.url)),
+        { timeout: 20_000 },
+      )
+      .toEqual(expect.arrayContaining(downloaded.filter((url) => !/\.wasm|asr|moonshine|whisper/.test(url))));
+
+    // Same profile, next visit: none of them comes over the network again.
+    modelRequests.length = 0;
+    await page.reload();
+    await page.waitForFunction(() => customElements.get('voice-agent') !== undefined);
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload());
+    expect(modelRequests.filter((url) => /silero|smart-turn|piper-voices/.test(url))).toEqual([]);
+  } finally {
+    await opened.close();
+  }
+});

@@ -148,6 +148,15 @@ export default defineConfig({
       preserveEntrySignatures: 'exports-only',
     },
   },
+  // The dev server pre-bundles dependencies it finds by crawling from its entries. The
+  // workers' dependencies (onnxruntime-web, transformers.js) are only met when a worker
+  // starts, and finding them then makes Vite reload the page: on a fresh clone the first
+  // `npm start` lost the visitor's first click. Crawling the workers too finds them all
+  // up front.
+  optimizeDeps: {
+    entries: ['index.html', 'workers/*.worker.ts'],
+    include: ['@huggingface/transformers', 'onnxruntime-web/wasm', 'comlink', 'lit', 'lit/decorators.js'],
+  },
   server: { port: 5173 },
   preview: { port: 4173 },
   test: {

@@ -18,7 +18,7 @@ import {
   type SmartTurnWorkerApi,
 } from '../src/turns/smart-turn-protocol.ts';
 import { N_FRAMES, N_MELS, smartTurnFeatures } from '../src/turns/whisper-features.ts';
-import { fileNameOf, loadModelBytes, namedError } from './worker-utils.ts';
+import { fileNameOf, forgetModelBytes, loadModelBytes, namedError } from './worker-utils.ts';
 
 let session: ort.InferenceSession | null = null;
 let loading: Promise<void> | null = null;
@@ -90,6 +90,7 @@ const api: SmartTurnWorkerApi = {
       } catch (error) {
         await session?.release().catch(() => {});
         session = null;
+        await forgetModelBytes(assets.modelUrl);
         throw namedError(
           'model-load-failed',
           `Could not start the end-of-turn model (${file}, ${assets.modelUrl}): ${error instanceof Error ? error.message : String(error)}`,

@@ -27,7 +27,7 @@ import type {
 } from '../src/platform/protocol.ts';
 import { StreamingResampler } from '../src/audio/resampler.ts';
 import { EspeakPhonemizer } from './espeak-phonemizer.ts';
-import { fileNameOf, loadModelBytes, namedError } from './worker-utils.ts';
+import { fileNameOf, forgetModelBytes, loadModelBytes, namedError } from './worker-utils.ts';
 
 /** Amplitude above which a sample counts as speech when marking the voiced span. */
 const VOICED_LEVEL = 0.01;
@@ -82,12 +82,14 @@ async function loadVoice(assets: TtsAssets, source: VoiceSource, onProgress: (p:
   try {
     json = JSON.parse(new TextDecoder().decode(configBytes));
   } catch (error) {
+    await forgetModelBytes(source.configUrl);
     throw namedError('model-load-failed', `${configFile} (${source.configUrl}) is not valid JSON: ${String(error)}`);
   }
   let config: PiperVoiceConfig;
   try {
     config = parseVoiceConfig(json, `${configFile} (${source.configUrl})`);
   } catch (error) {
+    await forgetModelBytes(source.configUrl);
     throw namedError('model-load-failed', error instanceof Error ? error.message : String(error));
   }
   let session: ort.InferenceSession;
@@ -97,6 +99,7 @@ async function loadVoice(assets: TtsAssets, source: VoiceSource, onProgress: (p:
       graphOptimizationLevel: 'all',
     });
   } catch (error) {
+    await forgetModelBytes(source.modelUrl);
     throw namedError(
       'model-load-failed',
       `${fileNameOf(source.modelUrl)} (${source.modelUrl}) is not a usable Piper voice model: ${error instanceof Error ? error.message : String(error)}`,

@@ -24,7 +24,7 @@ import {
 } from '../src/platform/protocol.ts';
 import { SpeechSegmenter, type SegmenterEvent } from '../src/turns/speech-segmenter.ts';
 import { SileroVad } from './silero-vad.ts';
-import { loadModelBytes, namedError } from './worker-utils.ts';
+import { forgetModelBytes, loadModelBytes, namedError } from './worker-utils.ts';
 
 /** Inference times kept for the per-turn cost figure. */
 const TIMING_WINDOW = 512;
@@ -179,6 +179,7 @@ const api: VadWorkerApi = {
         await vad.process(new Float32Array(FRAME_SAMPLES));
         vad.reset();
       } catch (error) {
+        await forgetModelBytes(assets.modelUrl);
         throw namedError('model-load-failed', `Could not start the voice activity detector: ${String(error)}`);
       }
     })();

@@ -45,16 +45,75 @@ export function fileNameOf(url: string): string {
 }
 
 /**
+ * The Cache Storage bucket for the model files this project fetches itself (Silero VAD,
+ * Smart Turn, Piper voices, the phonemizer's files). The recognizer and the local LLM go
+ * through transformers.js' own cache instead.
+ */
+export const MODEL_CACHE_NAME = 'voice-agent-models';
+/** Stored with each entry: the file's length, so a truncated or damaged copy is noticed. */
+const CACHED_BYTES_HEADER = 'x-voice-agent-bytes';
+
+/** The parts of Cache Storage used here (a fake in unit tests). */
+export interface ModelCacheStorage {
+  open(name: string): Promise<Pick<Cache, 'match' | 'put' | 'delete'>>;
+}
+
+function browserCaches(): ModelCacheStorage | undefined {
+  return typeof caches === 'undefined' ? undefined : caches;
+}
+
+async function openModelCache(storage: ModelCacheStorage | undefined) {
+  try {
+    return (await storage?.open(MODEL_CACHE_NAME)) ?? null;
+  } catch {
+    return null; // opaque origins, private modes without storage: fetch every time
+  }
+}
+
+/** The cached copy of `url`, or null; an entry whose length does not match what was stored is dropped. */
+async function cachedModelBytes(storage: ModelCacheStorage | undefined, url: string): Promise<ArrayBuffer | null> {
+  const cache = await openModelCache(storage);
+  if (!cache) return null;
+  try {
+    const hit = await cache.match(url);
+    if (!hit) return null;
+    const expected = Number(hit.headers.get(CACHED_BYTES_HEADER));
+    const bytes = await hit.arrayBuffer();
+    if (bytes.byteLength > 0 && bytes.byteLength === expected) return bytes;
+  } catch {
+    // An unreadable entry is as good as a damaged one.
+  }
+  await cache.delete(url).catch(() => false);
+  return null;
+}
+
+/**
+ * Drops `url` from the model cache: the file came back whole but would not load (a
+ * damaged copy, or an old file at that URL), so the next attempt downloads it again.
+ */
+export async function forgetModelBytes(url: string, storage = browserCaches()): Promise<void> {
+  const cache = await openModelCache(storage);
+  await cache?.delete(url).catch(() => false);
+}
+
+/**
  * Fetches a model file with byte progress and checks that it is one: a 404, an HTML page
  * served in its place (a common static-host fallback) or an empty body becomes a clear
- * error naming the file, not a protobuf parse failure three layers down.
+ * error naming the file, not a protobuf parse failure three layers down. A whole file is
+ * kept in Cache Storage ({@link MODEL_CACHE_NAME}) and served from there on later visits.
  */
 export async function loadModelBytes(
   url: string,
   what: string,
   onProgress?: (progress: FileProgress) => void,
+  storage = browserCaches(),
 ): Promise<ArrayBuffer> {
   const file = fileNameOf(url);
+  const cached = await cachedModelBytes(storage, url);
+  if (cached) {
+    onProgress?.({ file, loaded: cached.byteLength, total: cached.byteLength });
+    return cached;
+  }
   let response: Response;
   try {
     // A download cut off mid-file is resumed (or retried); see resumable-fetch.ts.
@@ -98,5 +157,14 @@ export async function loadModelBytes(
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  void keepModelBytes(storage, url, bytes);
   return bytes.buffer;
+}
+
+/** Stores a downloaded file (a copy: the caller may hand its buffer on). Best effort: a full disk only costs the cache. */
+async function keepModelBytes(storage: ModelCacheStorage | undefined, url: string, bytes: Uint8Array): Promise<void> {
+  const cache = await openModelCache(storage);
+  if (!cache) return;
+  const headers = { 'content-type': 'application/octet-stream', [CACHED_BYTES_HEADER]: String(bytes.byteLength) };
+  await cache.put(url, new Response(bytes.slice(), { headers })).catch(() => {});
 }

@@ -88,8 +88,14 @@ class FakeSpeaker implements SpeakerPort {
   isSpeaking = false;
   outputRms = 0.1;
   readonly calls: string[] = [];
+  /** What preload() returns: a test can hold it back, as a voice still downloading. */
+  preloading: Promise<void> = Promise.resolve();
+  preloads = 0;
   constructor(private readonly sinks: () => SessionSinks) {}
-  async preload(): Promise<void> {}
+  preload(): Promise<void> {
+    this.preloads++;
+    return this.preloading;
+  }
   say(text: string): Promise<void> {
     this.calls.push(`say ${text}`);
     if (!text) return Promise.resolve();
@@ -135,7 +141,12 @@ class FakeResponder implements ResponderPort {
     private readonly sinks: () => SessionSinks,
     private readonly speaker: FakeSpeaker,
   ) {}
-  async preload(): Promise<void> {}
+  preloading: Promise<void> = Promise.resolve();
+  preloads = 0;
+  preload(): Promise<void> {
+    this.preloads++;
+    return this.preloading;
+  }
   async runTurn(text: string): Promise<void> {
     this.turns.push(text);
     this.busy = true;
@@ -311,6 +322,17 @@ describe('VoiceSession', () => {
     expect(metrics.detail['turnId']).toBe(1);
     expect(metrics.detail['source']).toBe('speech');
     expect(typeof metrics.detail['voiceToVoiceMs']).toBe('number');
+  });
+
+  it('starts loading the voice and the responder on start() without waiting for them', async () => {
+    const h = harness();
+    const never = new Promise<void>(() => {});
+    h.speaker.preloading = never;
+    h.responder.preloading = never;
+    await h.session.start();
+    expect(h.session.state).toBe('listening');
+    expect(h.speaker.preloads).toBe(1);
+    expect(h.responder.preloads).toBe(1);
   });
 
   it('holds the answer on a barge-in and resumes it when the turn has no words', async () => {

@@ -250,6 +250,7 @@ export class VoiceSession {
       // ready queue for it (nothing is lost), and a recognizer that fails to load leaves
       // turn detection working (reported through voice-error).
       void recognizer.load();
+      this.loadAnsweringModels();
       const [, frames] = await Promise.all([turns.load(), microphone.open()]);
       if (generation !== this.audioGeneration) return;
       await turns.start(frames, this.settings.turnDetection, this.settings.debug);
@@ -261,6 +262,18 @@ export class VoiceSession {
       this.reportError(VoiceAgentError.from(error));
       this.input({ type: 'audio-failed' });
     }
+  }
+
+  /**
+   * On a cold page (no preload()) the first answer must not wait for its voice or its
+   * local model to download after the visitor has spoken: start() begins loading them
+   * alongside the microphone and the detector, without waiting for them. A voice that
+   * fails reports itself; a local model that fails is tried (and reported) again by the
+   * turn that needs it.
+   */
+  private loadAnsweringModels(): void {
+    this.ports.speaker.preload().catch(() => {});
+    this.ports.responder.preload().catch(() => {});
   }
 
   private releaseAudio(replyWasHeld: boolean, finishTurns: boolean): void {

@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { forgetModelBytes, loadModelBytes, MODEL_CACHE_NAME, type ModelCacheStorage } from './worker-utils.ts';
+
+/** A fake of Cache Storage's one bucket, holding Responses in a Map. */
+class FakeCacheStorage implements ModelCacheStorage {
+  readonly entries = new Map<string, Response>();
+  opened: string[] = [];
+  async open(name: string) {
+    this.opened.push(name);
+    return {
+      match: async (url: RequestInfo | URL) => this.entries.get(String(url))?.clone(),
+      put: async (url: RequestInfo | URL, response: Response) => void this.entries.set(String(url), response),
+      delete: async (url: RequestInfo | URL) => this.entries.delete(String(url)),
+    } as unknown as Cache;
+  }
+}
+
+const URL_ = 'https://models.example/voice/en.onnx';
+
+function serveOnce(bytes: Uint8Array) {
+  const fetched = vi.fn(async () => new Response(bytes.slice(), { headers: { 'content-length': String(bytes.length) } }));
+  vi.stubGlobal('fetch', fetched);
+  return fetched;
+}
+
+/** Lets the best-effort cache write that loadModelBytes does not wait for finish. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('loadModelBytes with a model cache', () => {
+  it('downloads once and serves the second load from the cache', async () => {
+    const storage = new FakeCacheStorage();
+    const file = new Uint8Array([1, 2, 3, 4, 5]);
+    const fetched = serveOnce(file);
+    const first = await loadModelBytes(URL_, 'a voice', undefined, storage);
+    await settle();
+    const progress: unknown[] = [];
+    const second = await loadModelBytes(URL_, 'a voice', (p) => progress.push(p), storage);
+    expect(fetched).toHaveBeenCalledTimes(1);
+    expect(new Uint8Array(first)).toEqual(file);
+    expect(new Uint8Array(second)).toEqual(file);
+    expect(storage.opened.every((name) => name === MODEL_CACHE_NAME)).toBe(true);
+    expect(progress).toEqual([{ file: 'en.onnx', loaded: 5, total: 5 }]);
+  });
+
+  it('drops a cached copy whose length does not match and downloads again', async () => {
+    const storage = new FakeCacheStorage();
+    storage.entries.set(URL_, new Response(new Uint8Array([9, 9]), { headers: { 'x-voice-agent-bytes': '5' } }));
+    const file = new Uint8Array([1, 2, 3, 4, 5]);
+    const fetched = serveOnce(file);
+    const bytes = await loadModelBytes(URL_, 'a voice', undefined, storage);
+    expect(fetched).toHaveBeenCalledTimes(1);
+    expect(new Uint8Array(bytes)).toEqual(file);
+    await settle();
+    expect(new Uint8Array(await storage.entries.get(URL_)!.clone().arrayBuffer())).toEqual(file);
+  });
+
+  it('forgets a file that came back whole but would not load', async () => {
+    const storage = new FakeCacheStorage();
+    serveOnce(new Uint8Array([1, 2, 3]));
+    await loadModelBytes(URL_, 'a voice', undefined, storage);
+    await settle();
+    expect(storage.entries.has(URL_)).toBe(true);
+    await forgetModelBytes(URL_, storage);
+    expect(storage.entries.has(URL_)).toBe(false);
+  });
+
+  it('still loads when Cache Storage cannot be opened', async () => {
+    const broken: ModelCacheStorage = { open: () => Promise.reject(new Error('SecurityError')) };
+    serveOnce(new Uint8Array([7]));
+    expect(new Uint8Array(await loadModelBytes(URL_, 'a voice', undefined, broken))).toEqual(new Uint8Array([7]));
+  });
+});

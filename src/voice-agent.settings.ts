@@ -25,6 +25,7 @@ import { DEFAULT_VOICE_ID } from './speaking/piper-voice.ts';
 /** The element's public options, as a page author set them (unvalidated). */
 export interface VoiceAgentOptions {
   modelBaseUrl: string | undefined;
+  localOnly: boolean;
   silenceMs: number | undefined;
   vadThreshold: number | undefined;
   minSpeechMs: number | undefined;
@@ -94,8 +95,8 @@ export class SettingsResolver {
       session.configure({ turnDetection: this.turnDetection });
     }
     // The end-of-turn model is loaded by the turn detector, from `model-base-url`.
-    if (any('endOfTurn', 'modelBaseUrl')) ports.turns.setEndOfTurn(this.turnDetection.endOfTurn, this.modelBaseUrl);
-    if (any('modelBaseUrl', 'asrModel', 'asrDevice', 'asrDtype', 'language', 'task')) {
+    if (any('endOfTurn', 'modelBaseUrl', 'localOnly')) ports.turns.setEndOfTurn(this.turnDetection.endOfTurn, this.modelBaseUrl, options.localOnly);
+    if (any('modelBaseUrl', 'localOnly', 'asrModel', 'asrDevice', 'asrDtype', 'language', 'task')) {
       const model = options.asrModel?.trim();
       const { dtype, error } = parseDtype(options.asrDtype);
       if (error) warn(`${error}; using the default for the device.`);
@@ -113,18 +114,20 @@ export class SettingsResolver {
         language,
         task,
         modelBaseUrl: this.modelBaseUrl,
+        localOnly: options.localOnly,
       });
     }
-    if (any('voice', 'speakingRate', 'modelBaseUrl')) {
+    if (any('voice', 'speakingRate', 'modelBaseUrl', 'localOnly')) {
       ports.speaker.settings = {
         // An invalid id is reported (voice-invalid) when a reply is spoken, not replaced.
         voiceId: String(options.voice || DEFAULT_VOICE_ID).trim(),
         modelBaseUrl: this.modelBaseUrl,
         speakingRate: validateNumber(SPEAKING_RATE, options.speakingRate, warn),
+        localOnly: options.localOnly,
       };
     }
     if (any('maxTokens')) this.maxTokens = validateNumber(MAX_TOKENS, options.maxTokens, warn);
-    if (any('localLlm', 'localLlmDevice', 'localLlmDtype', 'localLlmMaxTokens', 'maxTokens', 'modelBaseUrl')) {
+    if (any('localLlm', 'localLlmDevice', 'localLlmDtype', 'localLlmMaxTokens', 'maxTokens', 'modelBaseUrl', 'localOnly')) {
       const model = options.localLlm?.trim();
       ports.localLlm.configure(
         model
@@ -134,11 +137,12 @@ export class SettingsResolver {
               dtype: options.localLlmDtype?.trim() || undefined,
               maxNewTokens: localMaxNewTokens(this.maxTokens, validateNumber(LOCAL_LLM_MAX_TOKENS, options.localLlmMaxTokens, warn)),
               modelBaseUrl: this.modelBaseUrl,
+              localOnly: options.localOnly,
             }
           : null,
       );
     }
-    if (any('llmUrl', 'llmModel', 'systemPrompt', 'llmHeaders', 'llmToken', 'localLlm', 'maxTokens')) {
+    if (any('llmUrl', 'llmModel', 'systemPrompt', 'llmHeaders', 'llmToken', 'localLlm', 'maxTokens', 'localOnly')) {
       ports.responder.settings = {
         llmUrl: validateBaseUrl('llm-url', options.llmUrl, baseUri, warn),
         llmModel: options.llmModel?.trim() || undefined,
@@ -147,6 +151,7 @@ export class SettingsResolver {
         getToken: options.llmToken,
         maxTokens: this.maxTokens,
         localResponder: ports.localLlm.enabled ? ports.localLlm.responder : undefined,
+        localOnly: options.localOnly,
       };
     }
   }

@@ -91,6 +91,15 @@ export class VoiceAgent extends LitElement {
    */
   @property({ attribute: 'model-base-url' }) modelBaseUrl: string | undefined;
 
+  /**
+   * Fetch nothing outside the page's origin: models, the voice and `llm-url` must all be
+   * served from it (set `model-base-url`; there is no hub fallback). Anything that would
+   * leave is not requested and fails with `local-only-violation`, naming the attribute and
+   * the URL. Speech recognition and synthesis always run on the device; this makes the
+   * downloads and the answering provably local too.
+   */
+  @property({ attribute: 'local-only', type: Boolean }) localOnly = false;
+
   /** Silence (ms) after the visitor's last word before their turn ends. 100–5000, default 500. */
   @property({ attribute: 'silence-ms', converter: rawAttribute }) silenceMs: number | undefined;
 

@@ -6,6 +6,7 @@
  */
 import { env, pipeline } from '@huggingface/transformers';
 import type { FileProgress, ModelRuntimeConfig } from '../src/platform/protocol.ts';
+import { localOnlyViolation, pageOrigin, staysOnOrigin } from '../src/platform/local-only.ts';
 import { resumableFetch } from './resumable-fetch.ts';
 import { fileNameOf, namedError } from './worker-utils.ts';
 
@@ -15,9 +16,14 @@ import { fileNameOf, namedError } from './worker-utils.ts';
  * name the file, instead of a JSON or protobuf parse error three layers down. 404s pass
  * through: transformers.js decides which files are optional, and names a required one.
  */
-function checkingFetch(baseFetch: typeof fetch): typeof fetch {
+function checkingFetch(baseFetch: typeof fetch, localOnly: boolean): typeof fetch {
   return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    // The page checked the planned URLs; this catches any other file transformers.js asks
+    // for (a config's redirect, a CDN default) before it leaves the origin.
+    if (localOnly && !staysOnOrigin(url, pageOrigin())) {
+      throw namedError('local-only-violation', localOnlyViolation({ attribute: 'model-base-url', url, what: fileNameOf(url) }, pageOrigin()).message);
+    }
     let response: Response;
     try {
       response = await baseFetch(input, init);
@@ -91,8 +97,12 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
     env.remoteHost = `${config.modelBaseUrl}/`;
     env.remotePathTemplate = '{model}/';
   }
-  // A download cut off mid-file is resumed (or retried) before the checks see it.
-  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH)) as typeof env.fetch;
+  // `local-only` keeps transformers.js' remote mode: its "remote host" is then our own
+  // `model-base-url` (the page checked it is on the origin), and the fetch below refuses
+  // anything else. (Its local mode, `allowRemoteModels = false` with `localModelPath` set
+  // to the base URL, failed to load Whisper's preprocessor config in Chromium.) A download
+  // cut off mid-file is resumed (or retried) before the checks see it.
+  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true) as typeof env.fetch;
   // Cache Storage keeps the weights for the next visit (transformers.js' own cache).
   env.useBrowserCache = typeof caches !== 'undefined';
   const onnx = env.backends.onnx;
@@ -148,7 +158,7 @@ export class LoadTracker {
    * Xenova/whisper-tiny.en (wasm)"), naming the missing or damaged file when it is known.
    */
   describe(error: unknown, what: string): Error {
-    if (error instanceof Error && error.name === 'model-load-failed') return error;
+    if (error instanceof Error && (error.name === 'model-load-failed' || error.name === 'local-only-violation')) return error;
     const message = error instanceof Error ? error.message : String(error);
     const missing = /Could not locate file: "?([^"\s]+)"?/.exec(message);
     // Name the file in flight only when the failure is about a file's contents.

@@ -1,6 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { Conversation, type ConversationEntry } from './conversation.ts';
 import { VoiceAgentError } from '../platform/errors.ts';
+import { assertLocalOnly } from '../platform/local-only.ts';
 import { OpenAIResponder } from './openai-responder.ts';
 import { DEFAULT_MAX_TOKENS } from './reply-limits.ts';
 import type { Responder } from './responder.ts';
@@ -26,6 +27,8 @@ export interface ResponderSettings {
   readonly maxTokens?: number;
   /** The on-device model (`local-llm`), used when there is no `llm-url`. */
   readonly localResponder?: Responder;
+  /** `local-only`: an `llm-url` off the page's origin is refused (`local-only-violation`), never requested. */
+  readonly localOnly?: boolean;
 }
 
 export interface ConversationCallbacks {
@@ -194,6 +197,7 @@ export class ConversationController implements ReactiveController, ResponderPort
     const { llmUrl, llmModel, headers, getToken, maxTokens = DEFAULT_MAX_TOKENS } = this.settings;
     if (!llmUrl) return this.settings.localResponder ?? null;
     try {
+      assertLocalOnly(this.settings.localOnly, [{ attribute: 'llm-url', url: llmUrl, what: 'the language model' }]);
       return new OpenAIResponder({ url: llmUrl, model: llmModel, headers, getToken: getToken && (() => getToken()), maxTokens });
     } catch (error) {
       this.callbacks.onError(VoiceAgentError.from(error, 'llm-bad-request'));

@@ -13,6 +13,8 @@ import { WorkerHandle } from '../platform/worker-handle.ts';
 export interface LocalLlmSettings extends LlmPreferences {
   readonly maxNewTokens: number;
   readonly modelBaseUrl?: string;
+  /** `local-only`: no file from outside the page's origin. */
+  readonly localOnly?: boolean;
 }
 
 export interface LocalLlmCallbacks {
@@ -54,7 +56,7 @@ export class LocalLlmController implements ReactiveController {
           () => new Worker(new URL('../../workers/llm.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-llm' }),
           onCrash,
         ),
-      load: (api, plan, settings, onProgress) => loadTransformersPlan(api, plan, settings.modelBaseUrl, 4, onProgress),
+      load: (api, plan, settings, onProgress) => loadTransformersPlan(api, plan, settings.modelBaseUrl, 4, onProgress, settings.localOnly),
       onProgress: (progress) => this.callbacks.onProgress(progress),
       onError: (error) => this.callbacks.onError(error),
       onReady: (plan, { loadMs }) =>

@@ -26,6 +26,8 @@ export interface AsrSettings extends AsrPreferences {
   readonly enabled: boolean;
   readonly task: AsrTask;
   readonly modelBaseUrl?: string;
+  /** `local-only`: no file from outside the page's origin. */
+  readonly localOnly?: boolean;
 }
 
 /** What `capabilities` reports: what was measured, what was chosen, and why. */
@@ -127,7 +129,7 @@ export class AsrController implements ReactiveController, RecognizerPort {
         ),
       // Whisper's fixed 30 s encoder pass dominates every call, so it gets all cores (up to
       // 4): the VAD needs < 1 ms per 32 ms frame.
-      load: (api, plan, settings, onProgress) => loadTransformersPlan(api, plan, settings.modelBaseUrl, 4, onProgress),
+      load: (api, plan, settings, onProgress) => loadTransformersPlan(api, plan, settings.modelBaseUrl, 4, onProgress, settings.localOnly),
       gpuFallbackMessage: (cause) => `Speech recognition on the GPU failed (${cause}); using the CPU instead.`,
       onProgress: (progress) => this.callbacks.onProgress(progress),
       onError: (error) => {

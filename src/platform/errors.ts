@@ -61,6 +61,8 @@ export type VoiceErrorCode =
   | 'llm-bad-response'
   /** The page's own answer (`voice-turn` `respondWith`) or another responder failed. */
   | 'responder-failed'
+  /** `local-only` is set and a URL the element would fetch (a model, the voice, `llm-url`) is outside the page's origin; it was not requested. The message names the attribute and the URL. */
+  | 'local-only-violation'
   /** Anything we did not anticipate. */
   | 'unknown';
 
@@ -166,6 +168,7 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'llm-cut-off',
   'llm-bad-response',
   'responder-failed',
+  'local-only-violation',
   'unknown',
 ]);
 

@@ -173,6 +173,8 @@ export interface ModelRuntimeConfig {
   readonly ortWasm: { readonly mjs: string; readonly wasm: string };
   /** wasm threads (needs cross-origin isolation). */
   readonly threads: number;
+  /** `local-only`: files only from the page's origin (`model-base-url`), never the hub. */
+  readonly localOnly?: boolean;
 }
 
 /** What the ASR worker needs to load a Whisper model. */

@@ -19,7 +19,7 @@ describe('parseVoiceId / voiceUrls', () => {
 
   it('uses the public hub when no base URL is set', () => {
     expect(voiceUrls('de_DE-thorsten-high').modelUrl).toBe(
-      'https://huggingface.co/rhasspy/piper-voices/resolve/main/de/de_DE/thorsten/high/de_DE-thorsten-high.onnx',
+      'https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/de/de_DE/thorsten/high/de_DE-thorsten-high.onnx',
     );
   });
 

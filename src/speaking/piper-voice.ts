@@ -15,8 +15,12 @@ import { VoiceAgentError } from '../platform/errors.ts';
 /** The voice used when the `voice` attribute is not set. */
 export const DEFAULT_VOICE_ID = 'en_US-joe-medium';
 
-/** Where Piper voices are downloaded from when no `model-base-url` is set. */
-export const PIPER_VOICES_HUB = 'https://huggingface.co/rhasspy/piper-voices/resolve/main';
+/**
+ * Where Piper voices are downloaded from when no `model-base-url` is set: the repository's
+ * `v1.0.0` tag, not the moving `main` branch, so a voice's files (and the bytes cached
+ * for it) cannot change under a deployed page.
+ */
+export const PIPER_VOICES_HUB = 'https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0';
 
 /** The repository folder of the voices under a `model-base-url` (Hugging Face layout). */
 export const PIPER_VOICES_REPO = 'rhasspy/piper-voices';

@@ -7,6 +7,7 @@ import phonemizerDataUrl from 'piper-tts-web/dist/piper/piper_phonemize.data?url
 import { wallClockMs } from '../platform/clock.ts';
 import { VoiceAgentError } from '../platform/errors.ts';
 import { voiceUrls } from './piper-voice.ts';
+import { assertLocalOnly } from '../platform/local-only.ts';
 import type { FileProgress, SynthesisResult, TtsAssets, TtsChunkRecord, TtsWorkerApi } from '../platform/protocol.ts';
 import { splitClauses, type Clause } from './speakable-text.ts';
 import { admitToSpeechQueue, MAX_QUEUED_SPEECH_CHARS } from './speech-queue.ts';
@@ -27,6 +28,8 @@ export interface SpeechSettings {
   readonly modelBaseUrl: string | undefined;
   /** 1 = the voice's own pace. */
   readonly speakingRate: number;
+  /** `local-only`: the voice and its runtime only from the page's origin. */
+  readonly localOnly?: boolean;
 }
 
 export interface SpeechCallbacks {
@@ -406,7 +409,7 @@ export class SpeechController implements ReactiveController, SpeakerPort {
   // ── the voice ───────────────────────────────────────────────────────────────────────
 
   private async loadVoice(): Promise<void> {
-    const { voiceId, modelBaseUrl } = this.settings;
+    const { voiceId, modelBaseUrl, localOnly } = this.settings;
     const urls = voiceUrls(voiceId, modelBaseUrl); // throws voice-invalid
     const assets: TtsAssets = {
       ortWasmUrl: absoluteUrl(ortWasmUrl),
@@ -414,6 +417,13 @@ export class SpeechController implements ReactiveController, SpeakerPort {
       phonemizerWasmUrl: absoluteUrl(phonemizerWasmUrl),
       phonemizerDataUrl: absoluteUrl(phonemizerDataUrl),
     };
+    const what = `the voice ${voiceId}`;
+    const runtime = "the element's script URL";
+    assertLocalOnly(localOnly, [
+      { attribute: 'model-base-url', url: urls.modelUrl, what },
+      { attribute: 'model-base-url', url: urls.configUrl, what },
+      ...Object.values(assets).map((url) => ({ attribute: runtime, url, what: 'the speech runtime' })),
+    ]);
     try {
       await this.worker.api.loadVoice(
         assets,

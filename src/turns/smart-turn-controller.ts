@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import type { VoiceAgentError } from '../platform/errors.ts';
+import { assertLocalOnly } from '../platform/local-only.ts';
 import type { FileProgress } from '../platform/protocol.ts';
 import { ModelLifecycle, type ModelPlan } from '../platform/model-lifecycle.ts';
 import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
@@ -76,8 +77,12 @@ export class SmartTurnController {
     return this.loadedApi !== null && this.model.api === this.loadedApi;
   }
 
-  /** Downloads and warms Smart Turn from `model-base-url` (or the hub); once per URL. */
-  async load(modelBaseUrl: string | undefined): Promise<void> {
+  /** Downloads and warms Smart Turn from `model-base-url` (or the hub); once per URL. `localOnly`: an off-origin URL throws `local-only-violation` first. */
+  async load(modelBaseUrl: string | undefined, localOnly = false): Promise<void> {
+    assertLocalOnly(localOnly, [
+      { attribute: 'model-base-url', url: smartTurnModelUrl(modelBaseUrl), what: 'the end-of-turn model (Smart Turn)' },
+      { attribute: "the element's script URL", url: absoluteUrl(ortWasmUrl), what: 'the onnxruntime runtime' },
+    ]);
     this.model.configure(modelBaseUrl);
     await this.model.load();
     this.loadedApi = this.model.api;

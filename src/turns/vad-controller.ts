@@ -3,6 +3,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import sileroModelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { VoiceAgentError } from '../platform/errors.ts';
+import { assertLocalOnly } from '../platform/local-only.ts';
 import type { EndOfTurnMode, TurnDetectionOptions } from '../platform/options.ts';
 import type { FileProgress, VadEvent, VadWorkerApi } from '../platform/protocol.ts';
 import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
@@ -35,7 +36,11 @@ export class VadController implements ReactiveController, TurnDetectorPort {
   private readonly worker: WorkerHandle<VadWorkerApi>;
   /** The semantic end-of-turn model, loaded when `end-of-turn="smart-turn"`. */
   private readonly smartTurn: SmartTurnController;
-  private endOfTurn: { mode: EndOfTurnMode; modelBaseUrl: string | undefined } = { mode: 'silence', modelBaseUrl: undefined };
+  private endOfTurn: { mode: EndOfTurnMode; modelBaseUrl: string | undefined; localOnly: boolean } = {
+    mode: 'silence',
+    modelBaseUrl: undefined,
+    localOnly: false,
+  };
   /** The `model-base-url` Smart Turn last failed to load from (not retried until dispose()). */
   private smartTurnFailedFrom: string | null = null;
 
@@ -59,10 +64,10 @@ export class VadController implements ReactiveController, TurnDetectorPort {
   /**
    * Which end-of-turn policy the next load()/start() prepares (`end-of-turn`), and where
    * Smart Turn's file is (`model-base-url`). A running session keeps its model until the
-   * next start().
+   * next start(). `localOnly`: every file only from the page's origin.
    */
-  setEndOfTurn(mode: EndOfTurnMode, modelBaseUrl: string | undefined): void {
-    this.endOfTurn = { mode, modelBaseUrl };
+  setEndOfTurn(mode: EndOfTurnMode, modelBaseUrl: string | undefined, localOnly = false): void {
+    this.endOfTurn = { mode, modelBaseUrl, localOnly };
   }
 
   /**
@@ -74,6 +79,11 @@ export class VadController implements ReactiveController, TurnDetectorPort {
   async load(): Promise<void> {
     const smartTurn = this.endOfTurn.mode === 'smart-turn' ? this.loadSmartTurn() : Promise.resolve();
     try {
+      // Silero and its runtime ship next to the element's script: off-origin only when that is.
+      assertLocalOnly(this.endOfTurn.localOnly, [
+        { attribute: "the element's script URL", url: absoluteUrl(sileroModelUrl), what: 'the voice activity detector' },
+        { attribute: "the element's script URL", url: absoluteUrl(ortWasmUrl), what: 'the onnxruntime runtime' },
+      ]);
       await this.worker.api.load(
         { modelUrl: absoluteUrl(sileroModelUrl), ortWasmUrl: absoluteUrl(ortWasmUrl) },
         Comlink.proxy((progress: FileProgress) => this.callbacks.onProgress(progress)),
@@ -86,14 +96,18 @@ export class VadController implements ReactiveController, TurnDetectorPort {
   }
 
   private async loadSmartTurn(): Promise<void> {
-    const from = this.endOfTurn.modelBaseUrl ?? '';
+    const from = `${this.endOfTurn.modelBaseUrl ?? ''} ${this.endOfTurn.localOnly}`;
     // Reported once: preload() then start() does not say it twice. dispose() (stop) clears it.
     if (this.smartTurnFailedFrom === from) return;
     try {
-      await this.smartTurn.load(this.endOfTurn.modelBaseUrl);
+      await this.smartTurn.load(this.endOfTurn.modelBaseUrl, this.endOfTurn.localOnly);
     } catch (error) {
       this.smartTurnFailedFrom = from;
       const cause = VoiceAgentError.from(error, 'model-load-failed');
+      if (cause.code === 'local-only-violation') {
+        this.callbacks.onError?.(new VoiceAgentError(cause.code, `${cause.message} Turns will end on silence alone.`, { cause: error }));
+        return;
+      }
       this.callbacks.onError?.(
         new VoiceAgentError('model-load-failed', `${cause.message} (turns will end on silence alone)`, { cause: error }),
       );

@@ -250,9 +250,12 @@ export class VoiceSession {
       // ready queue for it (nothing is lost), and a recognizer that fails to load leaves
       // turn detection working (reported through voice-error).
       void recognizer.load();
-      this.loadAnsweringModels();
       const [, frames] = await Promise.all([turns.load(), microphone.open()]);
       if (generation !== this.audioGeneration) return;
+      // Only once the microphone is granted and the detector is up: a start() that fails
+      // (denied mic, missing VAD) leaves no voice worker behind. Both are quick next to the
+      // recognizer's load, so the voice still loads while the first turn waits for it.
+      this.loadAnsweringModels();
       await turns.start(frames, this.settings.turnDetection, this.settings.debug);
       if (generation !== this.audioGeneration) return;
       this.input({ type: 'audio-ready' });

@@ -146,10 +146,14 @@ test('if Smart Turn cannot be loaded: a recoverable model-load-failed naming the
   });
   try {
     const { page } = opened;
-    await startAgent(page); // not preload(): that would also fetch the voice from the missing folder
+    await startAgent(page);
     await waitForClip(page, durationSeconds(clip.pcm) + 0.5);
-    const errors = await recordedEvents(page, 'voice-error');
-    expect(errors).toHaveLength(1);
+    // start() also begins loading the voice, which is missing from that folder too: its own
+    // recoverable error is expected beside Smart Turn's, and nothing else.
+    const all = await recordedEvents(page, 'voice-error');
+    const errors = all.filter((e) => !/the voice /.test(String(e.detail.message)));
+    expect(all.length - errors.length).toBeLessThanOrEqual(1);
+    expect(errors, JSON.stringify(all)).toHaveLength(1);
     expect(errors[0]!.detail).toMatchObject({ code: 'model-load-failed', recoverable: true });
     expect(String(errors[0]!.detail.message)).toContain('smart-turn-v3.2-cpu.onnx');
     expect(await page.evaluate(() => document.querySelector('voice-agent')!.state)).toBe('listening');

@@ -35,7 +35,9 @@ function button(page: Page, id: string) {
 }
 
 test('the element pressed last takes the microphone; the other stops and says why; no bleed; removal frees only its own', async () => {
-  const { path } = paddedFixture('english-other/en_goforward.wav', 3, 6);
+  // 8 s of silence first: both elements must be listening (VAD loaded, mic handed over)
+  // before the visitor speaks, which takes seconds on a loaded 2-core machine.
+  const { path } = paddedFixture('english-other/en_goforward.wav', 8, 6);
   const opened = await openAgentPage({
     micWav: path,
     body: `<voice-agent id="first" ${TEST_MODELS}></voice-agent><voice-agent id="second" ${TEST_MODELS}></voice-agent>`,

@@ -105,6 +105,11 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
   env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true) as typeof env.fetch;
   // Cache Storage keeps the weights for the next visit (transformers.js' own cache).
   env.useBrowserCache = typeof caches !== 'undefined';
+  // transformers.js would otherwise fetch onnxruntime's wasm factory (`.mjs`) into Cache
+  // Storage and import it from a blob: URL, which a Content-Security-Policy allowing only
+  // 'self' scripts refuses (README "Content-Security-Policy"). Off, onnxruntime imports the
+  // factory and streams the wasm from their own same-origin URLs (the HTTP cache keeps them).
+  env.useWasmCache = false;
   const onnx = env.backends.onnx;
   if (onnx.wasm) {
     onnx.wasm.wasmPaths = { mjs: config.ortWasm.mjs, wasm: config.ortWasm.wasm };

@@ -7,9 +7,12 @@
  */
 import type { Page } from '@playwright/test';
 
-/** Init script: install before the page's own scripts (`openAgentPage({ initScripts })`). */
-export const AUDIO_TAP_SCRIPT = `(() => {
-  const PROCESSOR = \`
+/**
+ * The recording AudioWorklet processor's module source. {@link AUDIO_TAP_SCRIPT} loads it
+ * from a blob: URL; a page whose Content-Security-Policy refuses blob: scripts can serve
+ * it as a file of its own origin instead ({@link audioTapScript}).
+ */
+export const AUDIO_TAP_PROCESSOR = `
     class VoiceAgentTestTap extends AudioWorkletProcessor {
       constructor() { super(); this.blocks = []; this.first = -1; }
       process(inputs) {
@@ -30,8 +33,18 @@ export const AUDIO_TAP_SCRIPT = `(() => {
         this.blocks = []; this.first = -1;
       }
     }
-    registerProcessor('voice-agent-test-tap', VoiceAgentTestTap);\`;
-  const moduleUrl = URL.createObjectURL(new Blob([PROCESSOR], { type: 'text/javascript' }));
+    registerProcessor('voice-agent-test-tap', VoiceAgentTestTap);`;
+
+/**
+ * The tap's init script, loading the processor from `moduleUrl` (default: a blob: URL
+ * made from {@link AUDIO_TAP_PROCESSOR}).
+ */
+export function audioTapScript(moduleUrl?: string): string {
+  const url = moduleUrl
+    ? JSON.stringify(moduleUrl)
+    : `URL.createObjectURL(new Blob([${JSON.stringify(AUDIO_TAP_PROCESSOR)}], { type: 'text/javascript' }))`;
+  return `(() => {
+  const moduleUrl = ${url};
   const taps = (window.__taps = []);
   const connect = AudioNode.prototype.connect;
   const tapFor = (context) => {
@@ -56,6 +69,10 @@ export const AUDIO_TAP_SCRIPT = `(() => {
     return result;
   };
 })();`;
+}
+
+/** Init script: install before the page's own scripts (`openAgentPage({ initScripts })`). */
+export const AUDIO_TAP_SCRIPT = audioTapScript();
 
 export interface CapturedAudio {
   readonly sampleRateHz: number;

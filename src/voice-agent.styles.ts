@@ -14,21 +14,22 @@ export default css`
     --voice-agent-muted: #6b7280;
     --voice-agent-border: #d1d5db;
     --voice-agent-error: #b91c1c;
-    --voice-agent-radius: 0.75rem;
-    --voice-agent-gap: 0.75rem;
-    --voice-agent-button-size: 3.5rem;
+    --voice-agent-radius: 12px;
+    --voice-agent-gap: 12px;
+    --voice-agent-button-size: 56px;
     --voice-agent-font: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;
+    --voice-agent-font-size: 15.2px;
 
     display: block;
     box-sizing: border-box;
-    max-width: 28rem;
+    max-width: 448px;
     padding: var(--voice-agent-gap);
     border: 1px solid var(--voice-agent-border);
     border-radius: var(--voice-agent-radius);
     background: var(--voice-agent-background);
     color: var(--voice-agent-foreground);
     font-family: var(--voice-agent-font);
-    font-size: 0.95rem;
+    font-size: var(--voice-agent-font-size);
     line-height: 1.4;
   }
 
@@ -48,9 +49,32 @@ export default css`
     display: none;
   }
 
-  *,
-  *::before,
-  *::after {
+  /*
+   * The host page's CSS reaches into the shadow root only by inheritance through the host,
+   * and the page's rules beat \`:host\` rules: a global reset that unsets the host
+   * (\`*:where(...) { all: unset }\`) together with \`body { font-size: 0; line-height: 0 }\`
+   * (the inline-block gap hack) or \`body { pointer-events: none }\` (left behind by a modal
+   * library) made the text 0 px and the button unclickable (tests/e2e/hostile-page.spec.ts).
+   * So the inner root, which no page selector can reach, starts from initial values and
+   * takes everything it shows from the element's own custom properties (untouched by
+   * \`all\`). Visibility still follows the host, so a page can hide the element on purpose.
+   * Sizes are in px, not rem: rem follows the page's root font size, which sites set to
+   * 10px (\`html { font-size: 62.5% }\`) or to 50-100px (mobile "flexible" layouts).
+   */
+  .agent {
+    all: initial;
+    display: block;
+    box-sizing: border-box;
+    visibility: inherit;
+    font-family: var(--voice-agent-font);
+    font-size: var(--voice-agent-font-size);
+    line-height: 1.4;
+    color: var(--voice-agent-foreground);
+  }
+
+  .agent *,
+  .agent *::before,
+  .agent *::after {
     box-sizing: inherit;
   }
 
@@ -73,7 +97,7 @@ export default css`
     background: var(--voice-agent-accent);
     color: var(--voice-agent-accent-contrast);
     cursor: pointer;
-    box-shadow: 0 0 0 calc(var(--level) * 0.6rem) color-mix(in srgb, var(--voice-agent-accent) 30%, transparent);
+    box-shadow: 0 0 0 calc(var(--level) * 9.6px) color-mix(in srgb, var(--voice-agent-accent) 30%, transparent);
     transition: box-shadow 80ms linear, transform 120ms ease;
     touch-action: none;
     user-select: none;
@@ -108,7 +132,7 @@ export default css`
   .agent__progress {
     display: block;
     width: 100%;
-    height: 0.4rem;
+    height: 6.4px;
     margin-top: var(--voice-agent-gap);
     accent-color: var(--voice-agent-accent);
   }
@@ -116,8 +140,8 @@ export default css`
   .agent__captions {
     display: flex;
     flex-direction: column;
-    gap: 0.35rem;
-    max-height: 14rem;
+    gap: 5.6px;
+    max-height: 224px;
     overflow-y: auto;
     margin: var(--voice-agent-gap) 0 0;
     padding: 0;
@@ -149,7 +173,7 @@ export default css`
 
   .agent__error {
     margin-top: var(--voice-agent-gap);
-    padding: 0.5rem 0.75rem;
+    padding: 8px 12px;
     border-left: 3px solid var(--voice-agent-error);
     color: var(--voice-agent-error);
   }
@@ -160,14 +184,14 @@ export default css`
 
   .agent__form {
     display: flex;
-    gap: 0.5rem;
+    gap: 8px;
     margin-top: var(--voice-agent-gap);
   }
 
   .agent__input {
     flex: 1;
     min-width: 0;
-    padding: 0.45rem 0.6rem;
+    padding: 7.2px 9.6px;
     border: 1px solid var(--voice-agent-border);
     border-radius: calc(var(--voice-agent-radius) / 2);
     background: transparent;
@@ -176,7 +200,7 @@ export default css`
   }
 
   .agent__send {
-    padding: 0.45rem 0.8rem;
+    padding: 7.2px 12.8px;
     border: 1px solid var(--voice-agent-accent);
     border-radius: calc(var(--voice-agent-radius) / 2);
     background: transparent;

@@ -68,10 +68,11 @@ const rawAttribute = {
  * @cssproperty [--voice-agent-muted=#6b7280] - Status and note text colour.
  * @cssproperty [--voice-agent-border=#d1d5db] - Border colour.
  * @cssproperty [--voice-agent-error=#b91c1c] - Error colour.
- * @cssproperty [--voice-agent-radius=0.75rem] - Corner radius.
- * @cssproperty [--voice-agent-gap=0.75rem] - Spacing between pieces.
- * @cssproperty [--voice-agent-button-size=3.5rem] - Diameter of the talk button.
+ * @cssproperty [--voice-agent-radius=12px] - Corner radius.
+ * @cssproperty [--voice-agent-gap=12px] - Spacing between pieces.
+ * @cssproperty [--voice-agent-button-size=56px] - Diameter of the talk button.
  * @cssproperty [--voice-agent-font=system-ui] - Font family.
+ * @cssproperty [--voice-agent-font-size=15.2px] - Text size (the host's inherited font is not used: a page's `body { font-size: 0 }` must not blank the element).
  *
  * @cssstate idle - Not listening.
  * @cssstate loading - Loading models / opening the microphone.

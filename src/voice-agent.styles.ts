@@ -108,6 +108,13 @@ export default css`
     outline-offset: 3px;
   }
 
+  /* The captions box is a Tab stop (it scrolls); the same ring as the button, so focus
+     on it is as visible in both colour schemes (WCAG 2.4.7). */
+  .agent__captions:focus-visible {
+    outline: 3px solid var(--voice-agent-foreground);
+    outline-offset: 2px;
+  }
+
   .agent__button[aria-pressed='true'] {
     transform: scale(1.05);
   }
@@ -192,11 +199,21 @@ export default css`
     flex: 1;
     min-width: 0;
     padding: 7.2px 9.6px;
-    border: 1px solid var(--voice-agent-border);
+    /* Muted, not --voice-agent-border: the border is what shows where the text box is,
+       and #d1d5db on white is 1.5:1; WCAG 1.4.11 asks 3:1 of a control's boundary
+       (muted is 4.8:1 light, 7:1 dark). The element's own outer border stays light. */
+    border: 1px solid var(--voice-agent-muted);
     border-radius: calc(var(--voice-agent-radius) / 2);
     background: transparent;
     color: inherit;
     font: inherit;
+  }
+
+  /* The browser's placeholder grey (#757575) ignores our dark background: 3.8:1 on
+     #111827, under the 4.5:1 of WCAG 1.4.3. Muted passes in both schemes. */
+  .agent__input::placeholder {
+    color: var(--voice-agent-muted);
+    opacity: 1;
   }
 
   .agent__send {

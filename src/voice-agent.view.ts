@@ -63,6 +63,10 @@ function buttonLabel({ mode, micHeld }: AgentView): string {
 export function renderAgent(view: AgentView, on: AgentViewHandlers): TemplateResult {
   const { mode, micHeld } = view;
   const pressed = mode === 'push-to-talk' ? view.talkHeld : micHeld;
+  // The captions box is a Tab stop once it has captions: it scrolls (max-height) as the
+  // conversation grows and holds nothing focusable, so without tabindex a keyboard user
+  // could not scroll back through it (WCAG 2.1.1; axe scrollable-region-focusable).
+  // Empty, it is no stop at all.
   return html`
     <div part="container" class="agent">
       <div class="agent__header">
@@ -95,7 +99,13 @@ export function renderAgent(view: AgentView, on: AgentViewHandlers): TemplateRes
             .value=${view.downloadFraction}
             aria-label="Model download"
           ></progress>`}
-      <ol part="captions" class="agent__captions" aria-live="polite" aria-label="Conversation">
+      <ol
+        part="captions"
+        class="agent__captions"
+        tabindex=${view.captions.length ? '0' : nothing}
+        aria-live="polite"
+        aria-label="Conversation"
+      >
         ${view.captions.map(
           (caption) =>
             html`<li part="caption" class="agent__caption agent__caption--${caption.speaker}">

@@ -5,6 +5,7 @@
  */
 export { VoiceAgent } from './voice-agent.ts';
 export * from './events/index.ts';
+export type { CachedModel } from './platform/model-cache.ts';
 export { VoiceAgentError, type VoiceErrorCode, type VoiceErrorDetail } from './platform/errors.ts';
 export type { AgentState } from './turns/turn-machine.ts';
 export type { VoiceAgentMode, TurnDetectionOptions, EndOfTurnMode } from './platform/options.ts';

@@ -5,6 +5,7 @@ import type { LlmDevicePreference } from './answering/llm-plan.ts';
 import { rmsToDbfs } from './audio/level-meter.ts';
 import type { AsrCapabilities } from './hearing/asr-controller.ts';
 import type { AsrDevicePreference, AsrTask } from './hearing/asr-plan.ts';
+import { clearModelCache, listCachedModels, type CachedModel } from './platform/model-cache.ts';
 import { createOnceWarner, type EndOfTurnMode, type VoiceAgentMode } from './platform/options.ts';
 import { BrowserPorts } from './session/browser-ports.ts';
 import { VoiceSession } from './session/voice-session.ts';
@@ -85,6 +86,35 @@ const rawAttribute = {
  */
 export class VoiceAgent extends LitElement {
   static override styles = styles;
+
+  /**
+   * The models this origin keeps in Cache Storage (the recognizer, the voice, the VAD,
+   * Smart Turn, a local LLM), one entry per model with its files' URLs and total bytes,
+   * largest first. Cache Storage belongs to the origin, so this is on the class
+   * (`customElements.get('voice-agent').cachedModels()`); elements have it too.
+   */
+  static cachedModels(): Promise<CachedModel[]> {
+    return listCachedModels();
+  }
+
+  /**
+   * Deletes the cached files of one model (`model` as {@link VoiceAgent.cachedModels} names
+   * it), or of all of them. Resolves to the number of files deleted. Models already loaded
+   * keep working; they are downloaded again on the next visit.
+   */
+  static clearModelCache(model?: string): Promise<number> {
+    return clearModelCache(model);
+  }
+
+  /** {@link VoiceAgent.cachedModels}, from an element. */
+  cachedModels(): Promise<CachedModel[]> {
+    return listCachedModels();
+  }
+
+  /** {@link VoiceAgent.clearModelCache}, from an element. */
+  clearModelCache(model?: string): Promise<number> {
+    return clearModelCache(model);
+  }
 
   /**
    * Base URL for every downloadable model file, in the layout `${base}/${modelId}/${file}`

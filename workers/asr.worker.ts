@@ -18,6 +18,7 @@ import * as Comlink from 'comlink';
 import { Tensor, type AutomaticSpeechRecognitionPipeline } from '@huggingface/transformers';
 import { isEnglishOnlyModel } from '../src/hearing/asr-plan.ts';
 import { moonshineChunks, moonshineMaxTokens } from '../src/hearing/moonshine-chunks.ts';
+import { LOOP_RETRY_NO_REPEAT_NGRAM, collapseRepetitions, hasRepetitionLoop, whisperMaxTokens } from '../src/hearing/repetition.ts';
 import type { AsrLoadConfig, AsrRequest, AsrResult, AsrWorkerApi } from '../src/platform/protocol.ts';
 import { PipelineSlot } from './transformers-env.ts';
 import { SerialQueue, namedError } from './worker-utils.ts';
@@ -74,12 +75,20 @@ async function detectLanguage(pipe: Pipe, audio: Float32Array): Promise<string> 
 
 async function transcribeWithWhisper(pipe: Pipe, audio: Float32Array, englishOnly: boolean, language: string, task: AsrRequest['task']) {
   const long = audio.length > WINDOW_SECONDS * SAMPLE_RATE_HZ;
-  const output = await pipe(audio, {
-    // English-only checkpoints reject language/task; multilingual ones get both.
-    ...(englishOnly ? {} : { task, ...(language === 'und' ? {} : { language }) }),
-    ...(long ? { chunk_length_s: WINDOW_SECONDS, stride_length_s: CHUNK_STRIDE_SECONDS } : {}),
-  });
-  return (Array.isArray(output) ? output[0]?.text : output.text) ?? '';
+  const decode = async (extra: Record<string, unknown>) => {
+    const output = await pipe(audio, {
+      // English-only checkpoints reject language/task; multilingual ones get both.
+      ...(englishOnly ? {} : { task, ...(language === 'und' ? {} : { language }) }),
+      ...(long ? { chunk_length_s: WINDOW_SECONDS, stride_length_s: CHUNK_STRIDE_SECONDS } : {}),
+      // Without a bound a looping decoder runs to 448 tokens: seconds of work for garbage.
+      max_new_tokens: whisperMaxTokens(audio.length / SAMPLE_RATE_HZ),
+      ...extra,
+    });
+    return (Array.isArray(output) ? output[0]?.text : output.text) ?? '';
+  };
+  const text = await decode({});
+  // A loop: decode once more with repeated token n-grams forbidden (see repetition.ts).
+  return hasRepetitionLoop(text) ? decode({ no_repeat_ngram_size: LOOP_RETRY_NO_REPEAT_NGRAM }) : text;
 }
 
 async function transcribeWithMoonshine(pipe: Pipe, audio: Float32Array): Promise<string> {
@@ -126,7 +135,7 @@ const api: AsrWorkerApi = {
       const started = performance.now();
       try {
         const { text, language } = await recognize(pipe, config, request.audio, request);
-        return { text: text.trim(), language, inferenceMs: performance.now() - started };
+        return { text: collapseRepetitions(text).trim(), language, inferenceMs: performance.now() - started };
       } catch (error) {
         throw namedError('transcription-failed', `Speech recognition failed (${config.device}): ${String(error)}`);
       }

@@ -7,8 +7,9 @@
 import { env, pipeline } from '@huggingface/transformers';
 import type { FileProgress, ModelRuntimeConfig } from '../src/platform/protocol.ts';
 import { localOnlyViolation, pageOrigin, staysOnOrigin } from '../src/platform/local-only.ts';
+import { TRANSFORMERS_CACHE_NAME } from '../src/platform/model-cache.ts';
 import { resumableFetch } from './resumable-fetch.ts';
-import { fileNameOf, namedError } from './worker-utils.ts';
+import { fileNameOf, isQuotaError, namedError } from './worker-utils.ts';
 
 /**
  * transformers.js fetches every file through `env.fetch`. This one turns the failures a
@@ -103,8 +104,10 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
   // to the base URL, failed to load Whisper's preprocessor config in Chromium.) A download
   // cut off mid-file is resumed (or retried) before the checks see it.
   env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true) as typeof env.fetch;
-  // Cache Storage keeps the weights for the next visit (transformers.js' own cache).
+  // Cache Storage keeps the weights for the next visit (transformers.js' own bucket, named
+  // here because page code lists and clears it: src/platform/model-cache.ts).
   env.useBrowserCache = typeof caches !== 'undefined';
+  env.cacheKey = TRANSFORMERS_CACHE_NAME;
   // transformers.js would otherwise fetch onnxruntime's wasm factory (`.mjs`) into Cache
   // Storage and import it from a blob: URL, which a Content-Security-Policy allowing only
   // 'self' scripts refuses (README "Content-Security-Policy"). Off, onnxruntime imports the
@@ -118,17 +121,70 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
   }
 }
 
-/** Drops this model's files from Cache Storage, so a damaged copy is not served again. */
-export async function forgetCachedFiles(model: string): Promise<void> {
-  if (typeof caches === 'undefined') return;
+/**
+ * Drops this model's files from Cache Storage, so a damaged copy is not served again.
+ * Resolves to how many files were dropped.
+ */
+async function forgetCachedFiles(model: string): Promise<number> {
+  if (typeof caches === 'undefined') return 0;
+  let dropped = 0;
   try {
     const cache = await caches.open(env.cacheKey);
     for (const request of await cache.keys()) {
-      if (request.url.includes(`/${model}/`)) await cache.delete(request);
+      if (request.url.includes(`/${model}/`) && (await cache.delete(request))) dropped++;
     }
   } catch {
     // Cache Storage may be unavailable (opaque origins); nothing to forget then.
   }
+  return dropped;
+}
+
+/**
+ * Whether a cached copy can be served: as long as the length it was stored with, and for a
+ * model file, starting like one ({@link isModelHeader}). Junk or a truncated copy (a disk
+ * fault, a write cut short, an old file at that URL) fails, and is then fetched afresh: a
+ * model that failed to parse inside onnxruntime could not simply be loaded again in the
+ * same worker (measured: the second session failed too), so the check comes first.
+ */
+async function servable(url: string, cached: Response): Promise<boolean> {
+  const blob = await cached.clone().blob();
+  const stated = Number(cached.headers.get('content-length'));
+  if (blob.size === 0 || (stated > 0 && blob.size !== stated)) return false;
+  if (!url.split('?')[0]!.endsWith('.onnx')) return true;
+  return isModelHeader(new Uint8Array(await blob.slice(0, 8).arrayBuffer()));
+}
+
+/**
+ * transformers.js' browser cache, through our hands: the same Cache Storage bucket, but a
+ * cached copy is checked before it is served ({@link servable}; a bad one is deleted and
+ * downloaded again), and a `put` the quota refuses is reported (`onFull`, with the file's
+ * name) instead of only logged to the console. `Cache.put` stores a whole entry or
+ * nothing, so a refused file leaves nothing half-written; it is downloaded again next visit.
+ */
+function reportingCache(onFull: (file: string) => void) {
+  let opened: Promise<Cache | null> | undefined;
+  const open = () => (opened ??= caches.open(env.cacheKey).catch(() => null));
+  return {
+    async match(request: string) {
+      const cache = await open();
+      const cached = await cache?.match(request);
+      if (!cached || (await servable(request, cached).catch(() => false))) return cached;
+      await cache!.delete(request).catch(() => false);
+      return undefined;
+    },
+    async put(request: string, response: Response) {
+      const cache = await open();
+      try {
+        await cache?.put(request, response);
+      } catch (error) {
+        // Any other failure only costs the cache, as in transformers.js itself.
+        if (isQuotaError(error)) onFull(fileNameOf(request));
+      }
+    },
+    async delete(request: string) {
+      return (await open())?.delete(request) ?? false;
+    },
+  };
 }
 
 /** transformers.js' `progress_callback` payload (the fields we use). */
@@ -148,6 +204,11 @@ export class LoadTracker {
   lastFile = '';
 
   constructor(private readonly onProgress: (progress: FileProgress) => unknown) {}
+
+  /** Reports that `file` loaded but Cache Storage refused to keep it (quota). */
+  cacheFull(file: string): void {
+    void Promise.resolve(this.onProgress({ file, loaded: 0, total: 0, cacheFull: true })).catch(() => {});
+  }
 
   readonly progressCallback = (info: ProgressInfo): void => {
     if (!info.file) return;
@@ -222,9 +283,14 @@ export class PipelineSlot<Pipe extends { dispose(): Promise<unknown> }, Config e
     this.loading = null;
   }
 
+  /** One load; a failed one drops the model's cached files (a damaged copy is not served again). */
   private async loadOnce(config: Config, onProgress: (progress: FileProgress) => unknown): Promise<void> {
     configureTransformers(config);
     const tracker = new LoadTracker(onProgress);
+    if (env.useBrowserCache) {
+      env.useCustomCache = true;
+      env.customCache = reportingCache((file) => tracker.cacheFull(file));
+    }
     let pipe: Pipe | null = null;
     try {
       pipe = (await pipeline(this.task, config.model, {

@@ -3,6 +3,7 @@
  */
 import { resumableFetch } from './resumable-fetch.ts';
 import type { FileProgress } from '../src/platform/protocol.ts';
+import { MODEL_CACHE_NAME } from '../src/platform/model-cache.ts';
 
 /**
  * An Error whose `name` is a VoiceErrorCode: comlink re-creates thrown errors on the main
@@ -47,9 +48,10 @@ export function fileNameOf(url: string): string {
 /**
  * The Cache Storage bucket for the model files this project fetches itself (Silero VAD,
  * Smart Turn, Piper voices, the phonemizer's files). The recognizer and the local LLM go
- * through transformers.js' own cache instead.
+ * through transformers.js' own cache instead. (Named in src/, where page code lists and
+ * clears both.)
  */
-export const MODEL_CACHE_NAME = 'voice-agent-models';
+export { MODEL_CACHE_NAME };
 /** Stored with each entry: the file's length, so a truncated or damaged copy is noticed. */
 const CACHED_BYTES_HEADER = 'x-voice-agent-bytes';
 
@@ -157,14 +159,30 @@ export async function loadModelBytes(
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  void keepModelBytes(storage, url, bytes);
+  void keepModelBytes(storage, url, bytes).then((kept) => {
+    if (kept === 'quota') onProgress?.({ file, loaded, total: total || loaded, cacheFull: true });
+  });
   return bytes.buffer;
 }
 
-/** Stores a downloaded file (a copy: the caller may hand its buffer on). Best effort: a full disk only costs the cache. */
-async function keepModelBytes(storage: ModelCacheStorage | undefined, url: string, bytes: Uint8Array): Promise<void> {
+/** True for the error Cache Storage (and every other storage API) throws when the origin's quota is spent. */
+export function isQuotaError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'QuotaExceededError' || /quota/i.test(error.message));
+}
+
+/**
+ * Stores a downloaded file (a copy: the caller may hand its buffer on). Best effort: a full
+ * disk only costs the cache, and `Cache.put` stores a whole entry or nothing. Says whether
+ * the quota refused it, so the element can tell the page.
+ */
+async function keepModelBytes(storage: ModelCacheStorage | undefined, url: string, bytes: Uint8Array): Promise<'kept' | 'quota' | 'failed'> {
   const cache = await openModelCache(storage);
-  if (!cache) return;
+  if (!cache) return 'failed';
   const headers = { 'content-type': 'application/octet-stream', [CACHED_BYTES_HEADER]: String(bytes.byteLength) };
-  await cache.put(url, new Response(bytes.slice(), { headers })).catch(() => {});
+  try {
+    await cache.put(url, new Response(bytes.slice(), { headers }));
+    return 'kept';
+  } catch (error) {
+    return isQuotaError(error) ? 'quota' : 'failed';
+  }
 }

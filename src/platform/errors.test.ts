@@ -69,6 +69,7 @@ describe('VoiceAgentError.from', () => {
     'llm-bad-response',
     'responder-failed',
     'local-only-violation',
+    'storage-full',
   ])('knows the answering code %s (so it survives a trip through a worker)', (code) => {
     expect(isVoiceErrorCode(code)).toBe(true);
     expect(VoiceAgentError.from(domError(code, 'x')).code).toBe(code);

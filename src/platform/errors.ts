@@ -63,6 +63,12 @@ export type VoiceErrorCode =
   | 'responder-failed'
   /** `local-only` is set and a URL the element would fetch (a model, the voice, `llm-url`) is outside the page's origin; it was not requested. The message names the attribute and the URL. */
   | 'local-only-violation'
+  /**
+   * The browser's storage quota is spent: a model file loaded but could not be kept in Cache
+   * Storage for the next visit (nothing half-written is left; this visit is unaffected).
+   * The message names the file. Free space, or clear the cache (`VoiceAgent.clearModelCache()`).
+   */
+  | 'storage-full'
   /** Anything we did not anticipate. */
   | 'unknown';
 
@@ -169,6 +175,7 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'llm-bad-response',
   'responder-failed',
   'local-only-violation',
+  'storage-full',
   'unknown',
 ]);
 

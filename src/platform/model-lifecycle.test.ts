@@ -287,6 +287,26 @@ describe('ModelLifecycle supervised calls', () => {
     expect(port.restarts[0]).toContain('did not finish');
   });
 
+  it('a worker whose load was slow (a slow device) gets a deadline of three loads, not the floor', async () => {
+    vi.useFakeTimers();
+    const port = fakePort(NO_GPU, { supervise, holdLoads: true });
+    const loaded = port.lifecycle.load();
+    await vi.advanceTimersByTimeAsync(0);
+    const slowLoadMs = supervise.deadlineMs * 2; // the fake device needed 40 s to load and warm up
+    await vi.advanceTimersByTimeAsync(slowLoadMs);
+    port.heldLoads[0]!.resolve();
+    await loaded;
+    let tries = 0;
+    const result = port.lifecycle.call((api) => (++tries === 1 ? new Promise<string>(() => {}) : api.run()));
+    await vi.advanceTimersByTimeAsync(3 * slowLoadMs - 1);
+    expect(port.restarts).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.waitFor(() => expect(port.heldLoads).toHaveLength(2));
+    port.heldLoads[1]!.resolve(); // the replacement worker's load
+    await expect(result).resolves.toBe('ran on wasm');
+    expect(port.restarts[0]).toContain(`within ${(3 * slowLoadMs) / 1000} s`);
+  });
+
   it('a worker lost again on the retry ends in one worker-failed; the next load starts afresh', async () => {
     const port = fakePort(NO_GPU, { supervise });
     await port.lifecycle.load();

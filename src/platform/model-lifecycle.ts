@@ -107,6 +107,11 @@ export interface ModelWorker<Api> {
  * that leaves a ping unanswered for `unansweredMs`, or a call that outlives `deadlineMs`,
  * counts as a lost worker. The heartbeat allows for the worker's event loop being busy
  * inside one model run (WASM inference blocks it), hence the long `unansweredMs`.
+ *
+ * `deadlineMs` is a floor: a call may also take {@link DEADLINE_LOAD_MULTIPLE} times as
+ * long as the worker's load did. The load ends with a warm-up call (for Whisper, a whole
+ * 30 s window), so it measures the device: on a software WebGPU adapter a single call
+ * takes about 95 s, and a fixed 90 s deadline killed every one of them.
  */
 export interface Supervision {
   readonly heartbeatMs: number;
@@ -116,6 +121,9 @@ export interface Supervision {
 
 /** Generous: a recognizer call on a slow 2-core machine can take many seconds. */
 export const DEFAULT_SUPERVISION: Supervision = { heartbeatMs: 3000, unansweredMs: 20_000, deadlineMs: 90_000 };
+
+/** A call may take this many times the worker's load (download, session, warm-up call). */
+export const DEADLINE_LOAD_MULTIPLE = 3;
 
 export interface ModelLifecycleOptions<Settings, Plan extends ModelPlan, Api> {
   /** Names the model in messages: "speech recognizer", "language model". */
@@ -157,6 +165,8 @@ interface Held<Api> {
   readonly worker: ModelWorker<Api>;
   /** It crashed (an `error` event). */
   dead?: boolean;
+  /** How long its load took (ms), once loaded: scales the call deadline. */
+  loadMs?: number;
   readonly lost: Promise<never>;
   readonly lose: (error: VoiceAgentError) => void;
 }
@@ -328,7 +338,8 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
   private async supervisedCall<T>(request: (api: Api) => Promise<T>, held: Held<Api>, supervision: Supervision, mayRetry: boolean): Promise<T> {
     const generation = this.generation;
     this.outstandingCalls++;
-    const watch = watchWorker(held, supervision, this.options.what);
+    const deadlineMs = Math.max(supervision.deadlineMs, DEADLINE_LOAD_MULTIPLE * (held.loadMs ?? 0));
+    const watch = watchWorker(held, { ...supervision, deadlineMs }, this.options.what);
     try {
       return await Promise.race([request(held.worker.api), held.lost, watch.lost]);
     } catch (error) {
@@ -447,8 +458,10 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
     const onProgress = (progress: FileProgress) => {
       if (generation === this.generation) this.options.onProgress(progress);
     };
+    const started = performance.now();
     try {
       await Promise.race([this.options.load(worker.api, plan, settings, onProgress), lost]);
+      held.loadMs = performance.now() - started;
     } catch (error) {
       if (this.held === held) this.drop();
       this.checkCurrent(generation);

@@ -127,6 +127,11 @@ export interface FileProgress {
   readonly file: string;
   readonly loaded: number;
   readonly total: number;
+  /**
+   * Set once the file has loaded but Cache Storage refused to keep it (storage quota): it
+   * works for this visit and will be downloaded again on the next.
+   */
+  readonly cacheFull?: boolean;
 }
 
 export interface VadWorkerApi {

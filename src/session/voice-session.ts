@@ -27,6 +27,14 @@ import { BargeInJudge } from './barge-in-judge.ts';
 import type { PortFactory, SessionOutputs, SessionPorts, SessionSettings, SessionSinks } from './ports.ts';
 import { SessionDisplay, TurnMetrics } from './session-display.ts';
 
+/** The session's model ports, in words for messages. */
+const MODEL_NAMES: Readonly<Record<string, string>> = {
+  vad: 'voice activity detector',
+  asr: 'speech recognizer',
+  tts: 'voice',
+  llm: 'language model',
+};
+
 /** After the microphone is lost mid-turn, how long the closed turn's audio may take to come back from the detector. */
 const MIC_LOST_TURN_WAIT_MS = 2000;
 
@@ -382,6 +390,7 @@ export class VoiceSession {
       this.input({ type: 'reply-end' });
     },
     progress: (model, progress) => {
+      if (progress.cacheFull) return this.reportCacheFull(model, progress.file);
       this.display.progress(model, progress);
       this.outputs.dispatch(new VoiceModelProgressEvent({ model, ...progress }));
     },
@@ -540,6 +549,19 @@ export class VoiceSession {
 
   private debugRecord(detail: VoiceDebugDetail): void {
     if (this.settings.debug) this.outputs.dispatch(new VoiceDebugEvent(detail));
+  }
+
+  /** Files already reported as refused by the storage quota (one `storage-full` each). */
+  private readonly filesNotCached = new Set<string>();
+
+  private reportCacheFull(model: string, file: string): void {
+    if (this.filesNotCached.has(`${model}/${file}`)) return;
+    this.filesNotCached.add(`${model}/${file}`);
+    const message =
+      `Storage is full: ${file} (${MODEL_NAMES[model] ?? model}) is loaded for this visit but could not be kept for the next one. ` +
+      'Free some space, or clear the cached models (VoiceAgent.clearModelCache()).';
+    // Not shown as the element's error: nothing the visitor does now is affected.
+    this.outputs.dispatch(new VoiceErrorEvent(new VoiceAgentError('storage-full', message).toDetail()));
   }
 
   private reportError(error: VoiceAgentError): void {

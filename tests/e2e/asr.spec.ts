@@ -5,7 +5,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startAgent, waitForPlayback } from './support/agent.ts';
 import { agentMarkup, openAgentPage, recordedEvents, type RecordedEvent } from './support/browser.ts';
-import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, paddedFixture, readWav, silence, writeWav } from './support/wav.ts';
+import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, paddedFixture, readWav, silence, writeWav, type Pcm } from './support/wav.ts';
 import { normalizeForWer, wordErrorRate } from './support/wer.ts';
 import { join } from 'node:path';
 
@@ -198,6 +198,14 @@ for (const fault of [
   });
 }
 
+/** Starts listening, lets the fake mic play `pcm`, and expects one final transcript containing `words`. */
+async function expectOneTurnHeard(page: Page, pcm: Pcm, words: string): Promise<void> {
+  const t0 = await startAgent(page);
+  await waitForPlayback(page, t0, durationSeconds(pcm) + 0.5);
+  await expect.poll(() => finals(page), { timeout: 60_000 }).toHaveLength(1);
+  expect(normalizeForWer((await finals(page))[0]!.text).join(' ')).toContain(words);
+}
+
 test('forced WebGPU failure: the worker falls back to WASM and the turn is still transcribed', async () => {
   // The page sees a WebGPU adapter (stubbed on the main thread), but the worker has none
   // (no --enable-unsafe-webgpu), so loading Whisper on WebGPU fails for real inside it.
@@ -212,14 +220,30 @@ test('forced WebGPU failure: the worker falls back to WASM and the turn is still
   });
   try {
     const { page } = opened;
-    const t0 = await startAgent(page);
-    await waitForPlayback(page, t0, durationSeconds(pcm) + 0.5);
-    await expect.poll(() => finals(page), { timeout: 60_000 }).toHaveLength(1);
-    expect(normalizeForWer((await finals(page))[0]!.text).join(' ')).toContain('go forward');
+    await expectOneTurnHeard(page, pcm, 'go forward');
     expect(await errorWith(page, 'gpu-fallback')).toBeTruthy();
     const capabilities = await page.evaluate(() => document.querySelector('voice-agent')!.capabilities);
     expect(capabilities).toMatchObject({ device: 'wasm', measured: { webgpu: true } });
     expect(capabilities?.fallback).toBeTruthy();
+  } finally {
+    await opened.close();
+  }
+});
+
+test('a WebGPU adapter request that never answers: the probe gives up in time and the turn is transcribed on WASM', async () => {
+  // Some drivers leave navigator.gpu.requestAdapter() pending forever; the element must not
+  // wait with them. The stub is on the page (where the probe runs), at the browser boundary.
+  const { path, pcm } = paddedFixture('english-other/en_goforward.wav');
+  const hangingAdapter = `Object.defineProperty(navigator, 'gpu', { configurable: true, value: {
+    requestAdapter: () => { window.__adapterRequests = (window.__adapterRequests ?? 0) + 1; return new Promise(() => {}); },
+  } });`;
+  const opened = await openAgentPage({ micWav: path, initScripts: [hangingAdapter], body: agentMarkup('asr-device="auto"') });
+  try {
+    const { page } = opened;
+    await expectOneTurnHeard(page, pcm, 'go forward');
+    expect(await page.evaluate(() => (window as unknown as { __adapterRequests?: number }).__adapterRequests)).toBeGreaterThan(0);
+    const capabilities = await page.evaluate(() => document.querySelector('voice-agent')!.capabilities);
+    expect(capabilities).toMatchObject({ device: 'wasm', measured: { webgpu: false } });
   } finally {
     await opened.close();
   }

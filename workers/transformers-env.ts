@@ -8,6 +8,7 @@ import { env, pipeline } from '@huggingface/transformers';
 import type { FileProgress, ModelRuntimeConfig } from '../src/platform/protocol.ts';
 import { localOnlyViolation, pageOrigin, staysOnOrigin } from '../src/platform/local-only.ts';
 import { TRANSFORMERS_CACHE_NAME } from '../src/platform/model-cache.ts';
+import { manifestCheck, manifestLookup, manifestMismatch, MANIFEST_NAME, type ManifestLookup } from './model-manifest.ts';
 import { resumableFetch } from './resumable-fetch.ts';
 import { fileNameOf, isQuotaError, namedError } from './worker-utils.ts';
 
@@ -17,7 +18,7 @@ import { fileNameOf, isQuotaError, namedError } from './worker-utils.ts';
  * name the file, instead of a JSON or protobuf parse error three layers down. 404s pass
  * through: transformers.js decides which files are optional, and names a required one.
  */
-function checkingFetch(baseFetch: typeof fetch, localOnly: boolean): typeof fetch {
+function checkingFetch(baseFetch: typeof fetch, localOnly: boolean, manifest: ManifestLookup): typeof fetch {
   return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     // The page checked the planned URLs; this catches any other file transformers.js asks
@@ -35,8 +36,16 @@ function checkingFetch(baseFetch: typeof fetch, localOnly: boolean): typeof fetc
     if ((response.headers.get('content-type') ?? '').includes('text/html')) {
       throw namedError('model-load-failed', `${fileNameOf(url)} (${url}) is an HTML page, not a model file.`);
     }
-    if (!url.split('?')[0]!.endsWith('.onnx') || !response.body) return response;
-    return new Response(response.body.pipeThrough(onnxGuard(url)), {
+    const entry = await manifest(url);
+    const isModel = url.split('?')[0]!.endsWith('.onnx');
+    if ((!isModel && !entry) || !response.body) return response;
+    let body: ReadableStream<Uint8Array> = response.body;
+    if (isModel) body = body.pipeThrough(onnxGuard(url));
+    if (entry) {
+      const fail = (reason: string) => namedError('model-load-failed', `${fileNameOf(url)} (${url}) does not match the folder's ${MANIFEST_NAME}: ${reason}.`);
+      body = body.pipeThrough(manifestCheck(entry, fail));
+    }
+    return new Response(body, {
       status: response.status,
       statusText: response.statusText,
       headers: response.headers,
@@ -90,6 +99,16 @@ export function isModelHeader(bytes: Uint8Array): boolean {
 
 const DEFAULT_FETCH = env.fetch as unknown as typeof fetch;
 
+/** One manifest lookup per model folder (fetched once per worker). */
+const manifests = new Map<string, ManifestLookup>();
+
+function manifestOf(config: ModelRuntimeConfig): ManifestLookup {
+  const folder = config.modelBaseUrl ? new URL(config.modelBaseUrl, self.location.href).href.replace(/\/+$/, '') : '';
+  let lookup = manifests.get(folder);
+  if (!lookup) manifests.set(folder, (lookup = manifestLookup(folder || undefined, DEFAULT_FETCH)));
+  return lookup;
+}
+
 /** Points transformers.js at our files and runtime. Call before the first `pipeline()`. */
 export function configureTransformers(config: ModelRuntimeConfig): void {
   env.allowLocalModels = false;
@@ -103,7 +122,7 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
   // anything else. (Its local mode, `allowRemoteModels = false` with `localModelPath` set
   // to the base URL, failed to load Whisper's preprocessor config in Chromium.) A download
   // cut off mid-file is resumed (or retried) before the checks see it.
-  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true) as typeof env.fetch;
+  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true, manifestOf(config)) as typeof env.fetch;
   // Cache Storage keeps the weights for the next visit (transformers.js' own bucket, named
   // here because page code lists and clears it: src/platform/model-cache.ts).
   env.useBrowserCache = typeof caches !== 'undefined';
@@ -146,10 +165,13 @@ async function forgetCachedFiles(model: string): Promise<number> {
  * model that failed to parse inside onnxruntime could not simply be loaded again in the
  * same worker (measured: the second session failed too), so the check comes first.
  */
-async function servable(url: string, cached: Response): Promise<boolean> {
+async function servable(url: string, cached: Response, manifest: ManifestLookup): Promise<boolean> {
   const blob = await cached.clone().blob();
   const stated = Number(cached.headers.get('content-length'));
   if (blob.size === 0 || (stated > 0 && blob.size !== stated)) return false;
+  // With the folder's manifest, nothing less than its SHA-256 will do.
+  const entry = await manifest(url);
+  if (entry) return (await manifestMismatch(new Uint8Array(await blob.arrayBuffer()), entry)) === undefined;
   if (!url.split('?')[0]!.endsWith('.onnx')) return true;
   return isModelHeader(new Uint8Array(await blob.slice(0, 8).arrayBuffer()));
 }
@@ -161,14 +183,14 @@ async function servable(url: string, cached: Response): Promise<boolean> {
  * name) instead of only logged to the console. `Cache.put` stores a whole entry or
  * nothing, so a refused file leaves nothing half-written; it is downloaded again next visit.
  */
-function reportingCache(onFull: (file: string) => void) {
+function reportingCache(onFull: (file: string) => void, manifest: ManifestLookup) {
   let opened: Promise<Cache | null> | undefined;
   const open = () => (opened ??= caches.open(env.cacheKey).catch(() => null));
   return {
     async match(request: string) {
       const cache = await open();
       const cached = await cache?.match(request);
-      if (!cached || (await servable(request, cached).catch(() => false))) return cached;
+      if (!cached || (await servable(request, cached, manifest).catch(() => false))) return cached;
       await cache!.delete(request).catch(() => false);
       return undefined;
     },
@@ -289,7 +311,7 @@ export class PipelineSlot<Pipe extends { dispose(): Promise<unknown> }, Config e
     const tracker = new LoadTracker(onProgress);
     if (env.useBrowserCache) {
       env.useCustomCache = true;
-      env.customCache = reportingCache((file) => tracker.cacheFull(file));
+      env.customCache = reportingCache((file) => tracker.cacheFull(file), manifestOf(config));
     }
     let pipe: Pipe | null = null;
     try {

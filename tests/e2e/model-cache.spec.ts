@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
-import { errorCodes, finalSpeech, startAgent, waitForPlayback } from './support/agent.ts';
+import { errorCodes, finalSpeech, reloadAndHearOneTurn, startAgent, waitForPlayback } from './support/agent.ts';
 import { ORIGIN, agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
 import { MODELS_DIR, durationSeconds, paddedFixture } from './support/wav.ts';
 
@@ -75,13 +75,7 @@ test('page code lists the cached models with their real sizes; a junk cached fil
       const cache = await caches.open('transformers-cache');
       await cache.put(url, new Response(new Uint8Array(4096).fill(0x5a), { headers: { 'content-length': '4096' } }));
     }, encoderUrl);
-    await page.reload();
-    await page.waitForFunction(() => customElements.get('voice-agent') !== undefined);
-    const t0 = await startAgent(page);
-    await waitForPlayback(page, t0, durationSeconds(pcm) + 0.5, 90);
-    await expect.poll(() => finalSpeech(page), { timeout: 60_000 }).toHaveLength(1);
-    expect((await finalSpeech(page))[0]!.toLowerCase()).toContain('go forward');
-    expect(await errorCodes(page)).toEqual([]);
+    await reloadAndHearOneTurn(page, durationSeconds(pcm), 'go forward');
     await expect.poll(async () => (await cachedEntryBytes(page))[encoderUrl], { timeout: 20_000 }).toBe(servedBytes(encoderUrl));
 
     const deleted = await page.evaluate(() => document.querySelector('voice-agent')!.clearModelCache());

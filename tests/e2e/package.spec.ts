@@ -13,8 +13,10 @@
  * asset references, and copies those assets in a build).
  * The apps use this repository's Vite (its JS API with the app as root) instead of
  * downloading another copy; the package itself and its dependencies are installed by npm
- * from the tarball and the registry. Models: ../shared/models, served by the static host
- * (cross-origin for the Vite apps).
+ * from the tarball and the registry. Models: a folder assembled from ../shared/models by
+ * the installed package's own `voice-agent models` command (Whisper tiny.en q8 and the
+ * default voice, with its manifest), served by the static host (cross-origin for the Vite
+ * apps).
  */
 import { expect, test, type BrowserContext } from '@playwright/test';
 import { execFile } from 'node:child_process';
@@ -86,6 +88,7 @@ interface Packed {
 
 let work = '';
 let appDir = '';
+let modelsDir = '';
 let staticDir = '';
 let statics: StaticServer;
 let packed: Packed;
@@ -171,7 +174,10 @@ test.beforeAll(async () => {
   const install = ['install', tarball, '--no-audit', '--no-fund'];
   await Promise.all([run('npm', install, { cwd: appDir }), run('npm', install, { cwd: staticDir })]);
 
-  statics = await startStaticServer({ '/': staticDir, '/models/': MODELS_DIR }, STATIC_PORT);
+  // The pages' models come from a folder made by the installed package's own command.
+  modelsDir = join(work, 'models');
+  await run(join(staticDir, 'node_modules/.bin/voice-agent'), ['models', '--out', modelsDir, '--from', MODELS_DIR, '--asr', 'Xenova/whisper-tiny.en']);
+  statics = await startStaticServer({ '/': staticDir, '/models/': modelsDir }, STATIC_PORT);
   write(join(appDir, 'index.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vite app</title>
 <script type="module" src="/src/main.ts"></script></head>
 <body>${modelsMarkup(statics.origin)}</body></html>`);
@@ -198,7 +204,7 @@ test.afterAll(async () => {
 
 test('the tarball holds the element, its class entry, assets, types and manifest, and not the demo or models', () => {
   const paths = packed.files.map((f) => f.path);
-  for (const required of ['dist/voice-agent.js', 'dist/voice-agent.class.js', 'dist/types/index.d.ts', 'dist/types/class.d.ts', 'dist/custom-elements.json', 'package.json']) {
+  for (const required of ['bin/voice-agent.mjs', 'dist/voice-agent.js', 'dist/voice-agent.class.js', 'dist/types/index.d.ts', 'dist/types/class.d.ts', 'dist/custom-elements.json', 'package.json']) {
     expect(paths).toContain(required);
   }
   for (const kind of [/\.worker-.*\.js$/, /capture\.worklet-.*\.js$/, /\.wasm$/, /silero_vad.*\.onnx$/]) {

@@ -54,3 +54,18 @@ export async function finalSpeech(page: Page): Promise<string[]> {
     .filter((e) => e.detail['final'] && e.detail['source'] === 'speech')
     .map((e) => String(e.detail['text']));
 }
+
+/**
+ * The next visit: reloads the page (same profile, so the same Cache Storage), starts
+ * listening while the fake mic plays `seconds` of speech, and expects exactly one final
+ * transcript containing `words` and no `voice-error`.
+ */
+export async function reloadAndHearOneTurn(page: Page, seconds: number, words: string): Promise<void> {
+  await page.reload();
+  await page.waitForFunction(() => customElements.get('voice-agent') !== undefined);
+  const t0 = await startAgent(page);
+  await waitForPlayback(page, t0, seconds + 0.5, 90);
+  await expect.poll(() => finalSpeech(page), { timeout: 60_000 }).toHaveLength(1);
+  expect((await finalSpeech(page))[0]!.toLowerCase()).toContain(words);
+  expect(await errorCodes(page)).toEqual([]);
+}

@@ -34,6 +34,42 @@ void fetch('./models/', { method: 'GET' })
   })
   .catch(() => {});
 
+// After one visit the demo works offline (public/sw.js keeps its shell; the element keeps
+// the models in its own Cache Storage). Production builds only: Vite's dev server serves
+// modules that change under the worker.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  void keepShellOffline().catch((error: unknown) => write(`offline: service worker not registered: ${String(error)}`));
+}
+
+/**
+ * Registers the demo's service worker and, once it controls the page, fetches again what
+ * this page loaded before it did (the page itself, its script and styles, the model-folder
+ * probe), so that it is kept too: the worker can only keep what passes through it.
+ */
+async function keepShellOffline(): Promise<void> {
+  await navigator.serviceWorker.register('/sw.js');
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+  }
+  const modelProbe = new URL('./models/', location.href).href;
+  const loaded = [location.href, modelProbe, ...performance.getEntriesByType('resource').map((entry) => entry.name)];
+  const shell = loaded.filter((url) => {
+    const { origin, pathname } = new URL(url);
+    return origin === location.origin && (pathname === '/models/' || !pathname.startsWith('/models/'));
+  });
+  await Promise.all([...new Set(shell)].map((url) => fetch(url).catch(() => undefined)));
+  write('offline: this page is kept by its service worker; after this visit it works with the network off');
+}
+
+// With no llm-url and no local-llm there is no language model: the page answers itself
+// (the element's voice-turn / respondWith), so the demo holds a whole conversation with
+// no server at all.
+agent.addEventListener('voice-turn', (e) => {
+  if (agent.llmUrl || agent.localLlm || !document.querySelector<HTMLInputElement>('#page-answers')!.checked) return;
+  const heard = e.detail.text.trim();
+  e.respondWith(`You said: ${heard} This answer comes from the page's own code; nothing left your device.`);
+});
+
 for (const control of document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-attr]')) {
   control.addEventListener('change', () => {
     const name = control.dataset['attr']!;

@@ -40,6 +40,17 @@ interface Visit {
   modelRequests: number;
 }
 
+/** Waits (at most WAIT_MS, polling every `pollingMs`) until the page has recorded an event of `type`; a timeout is not an error, the caller reads what came. */
+async function recorded(page: OpenedPage['page'], type: string, pollingMs: number): Promise<void> {
+  await page
+    .waitForFunction(
+      (wanted) => ((window as unknown as { __events: { type: string }[] }).__events ?? []).some((e) => e.type === wanted),
+      type,
+      { timeout: WAIT_MS, polling: pollingMs },
+    )
+    .catch(() => {});
+}
+
 /** start(), then wait for the answer's first audio (`voice-metrics` is dispatched then). */
 async function visit(page: OpenedPage['page']): Promise<Visit> {
   let modelRequests = 0;
@@ -52,13 +63,7 @@ async function visit(page: OpenedPage['page']): Promise<Visit> {
     void document.querySelector('voice-agent')!.start();
     return t0;
   });
-  await page
-    .waitForFunction(
-      () => ((window as unknown as { __events: { type: string }[] }).__events ?? []).some((e) => e.type === 'voice-metrics'),
-      undefined,
-      { timeout: WAIT_MS, polling: 100 },
-    )
-    .catch(() => {});
+  await recorded(page, 'voice-metrics', 100);
   const events = (await recordedEvents(page)).filter((e) => e.at >= startedAt);
   const metrics = events.find((e) => e.type === 'voice-metrics');
   const transcript = events.find((e) => e.type === 'voice-transcript' && e.detail['final'] === true);
@@ -84,13 +89,7 @@ async function voiceAloneMs(origin: string): Promise<number | null> {
       void document.querySelector('voice-agent')!.say(text);
       return t0;
     }, REPLY);
-    await page
-      .waitForFunction(
-        () => ((window as unknown as { __events: { type: string }[] }).__events ?? []).some((e) => e.type === 'voice-response'),
-        undefined,
-        { timeout: WAIT_MS, polling: 50 },
-      )
-      .catch(() => {});
+    await recorded(page, 'voice-response', 50);
     const first = (await recordedEvents(page, 'voice-response'))[0];
     return first ? first.at - saidAt : null;
   } finally {

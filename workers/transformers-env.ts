@@ -140,22 +140,17 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
   }
 }
 
-/**
- * Drops this model's files from Cache Storage, so a damaged copy is not served again.
- * Resolves to how many files were dropped.
- */
-async function forgetCachedFiles(model: string): Promise<number> {
-  if (typeof caches === 'undefined') return 0;
-  let dropped = 0;
+/** Drops this model's files from Cache Storage, so a damaged copy is not served again. */
+async function forgetCachedFiles(model: string): Promise<void> {
+  if (typeof caches === 'undefined') return;
   try {
     const cache = await caches.open(env.cacheKey);
     for (const request of await cache.keys()) {
-      if (request.url.includes(`/${model}/`) && (await cache.delete(request))) dropped++;
+      if (request.url.includes(`/${model}/`)) await cache.delete(request);
     }
   } catch {
     // Cache Storage may be unavailable (opaque origins); nothing to forget then.
   }
-  return dropped;
 }
 
 /**

@@ -3,7 +3,7 @@
  */
 import { resumableFetch } from './resumable-fetch.ts';
 import type { FileProgress } from '../src/platform/protocol.ts';
-import { MODEL_CACHE_NAME } from '../src/platform/model-cache.ts';
+import { CACHED_BYTES_HEADER, MODEL_CACHE_NAME } from '../src/platform/model-cache.ts';
 
 /**
  * An Error whose `name` is a VoiceErrorCode: comlink re-creates thrown errors on the main
@@ -52,8 +52,6 @@ export function fileNameOf(url: string): string {
  * clears both.)
  */
 export { MODEL_CACHE_NAME };
-/** Stored with each entry: the file's length, so a truncated or damaged copy is noticed. */
-const CACHED_BYTES_HEADER = 'x-voice-agent-bytes';
 
 /** The parts of Cache Storage used here (a fake in unit tests). */
 export interface ModelCacheStorage {

@@ -13,6 +13,8 @@
 
 /** The element's own bucket (see worker-utils' loadModelBytes). */
 export const MODEL_CACHE_NAME = 'voice-agent-models';
+/** Stored with each entry of {@link MODEL_CACHE_NAME}: the file's length, so a truncated or damaged copy is noticed. */
+export const CACHED_BYTES_HEADER = 'x-voice-agent-bytes';
 /** transformers.js' bucket (its default name, set explicitly by the workers). */
 export const TRANSFORMERS_CACHE_NAME = 'transformers-cache';
 
@@ -57,7 +59,7 @@ export function modelOfUrl(url: string, cache: string): string {
 
 /** A cached entry's size: the length we stored with it, its content-length, or its body. */
 async function entryBytes(response: Response): Promise<number> {
-  const stated = Number(response.headers.get('x-voice-agent-bytes') ?? response.headers.get('content-length'));
+  const stated = Number(response.headers.get(CACHED_BYTES_HEADER) ?? response.headers.get('content-length'));
   if (Number.isFinite(stated) && stated > 0) return stated;
   return (await response.blob()).size;
 }

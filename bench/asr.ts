@@ -4,7 +4,8 @@
  * Clip sets (MANIFEST.tsv has their reference transcripts): the 32 LibriSpeech utterances
  * and the 20 short English clips (`english-other`) in ../shared/audio. Recognizers, all q8
  * on WASM from ../shared/models: the element's default for English (Moonshine tiny, no
- * `asr-model`), Whisper tiny.en, and multilingual Whisper base (`language="en"`).
+ * `asr-model`; again with `end-of-turn="smart-turn"`), Whisper tiny.en, and multilingual
+ * Whisper base (`language="en"`).
  * `BENCH_ASR_MODELS=moonshine,tiny.en` and `BENCH_ASR_SETS=short` pick a subset.
  *
  * - ours: the built `<voice-agent>` hears all clips of a set in one live run per
@@ -42,6 +43,9 @@ const DTYPE = 'q8';
 /** The recognizers the element is run with: a name, and the attributes that select it. */
 const RECOGNIZERS = [
   { name: 'moonshine', label: 'Moonshine tiny (default)', attributes: 'asr-model="" asr-dtype=""' },
+  // The same recognizer with the semantic end-of-turn: a finished turn ends 160 ms into the
+  // pause (plus Smart Turn's time) instead of after the 500 ms silence.
+  { name: 'moonshine-smart-turn', label: 'Moonshine tiny, end-of-turn="smart-turn"', attributes: 'asr-model="" asr-dtype="" end-of-turn="smart-turn"' },
   { name: 'tiny.en', label: 'Whisper tiny.en', attributes: 'asr-model="Xenova/whisper-tiny.en"' },
   { name: 'base', label: 'Whisper base', attributes: 'asr-model="Xenova/whisper-base"' },
 ] as const;

@@ -26,6 +26,27 @@ describe('manifestLookup', () => {
     expect(await lookup('http://elsewhere/Xenova/whisper-tiny.en/config.json')).toBeUndefined();
     expect(fetcher.calls).toEqual([`${FOLDER}/voice-agent-models.json`]);
   });
+  it('a manifest that is there but unreadable checks nothing and says so once', async () => {
+    for (const [body, why] of [
+      ['{"files": [', /not JSON/],
+      ['{"entries": []}', /no "files" list/],
+      ['{"files": [{"path": "a.onnx", "bytes": "12"}]}', /lacks path, bytes or sha256/],
+    ] as const) {
+      const warnings: string[] = [];
+      const lookup = manifestLookup(FOLDER, async () => new Response(body), (message) => warnings.push(message));
+      expect(await lookup(`${FOLDER}/${entry.path}`)).toBeUndefined();
+      expect(await lookup(`${FOLDER}/a.onnx`)).toBeUndefined();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`${FOLDER}/voice-agent-models.json is not a usable model manifest`);
+      expect(warnings[0]).toMatch(why);
+    }
+  });
+  it('an HTML page served for the manifest (a static host\'s fallback) counts as no manifest, silently', async () => {
+    const warnings: string[] = [];
+    const html = new Response('<!doctype html><title>app</title>', { headers: { 'content-type': 'text/html; charset=utf-8' } });
+    expect(await manifestLookup(FOLDER, async () => html, (m) => warnings.push(m))(`${FOLDER}/${entry.path}`)).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
   it('a folder without a manifest (404), or no folder at all, checks nothing', async () => {
     expect(await manifestLookup(FOLDER, fakeFetch(null))(`${FOLDER}/${entry.path}`)).toBeUndefined();
     const fetcher = fakeFetch([entry]);

@@ -20,22 +20,62 @@ export type ManifestLookup = (url: string) => Promise<ManifestEntry | undefined>
 
 const NO_ENTRY: ManifestLookup = async () => undefined;
 
+/** The files a manifest lists, or the reason it is not one. */
+function manifestFiles(json: unknown): ManifestEntry[] | string {
+  const files = (json as { files?: unknown } | null)?.files;
+  if (!Array.isArray(files)) return 'it has no "files" list';
+  for (const entry of files as Partial<ManifestEntry>[]) {
+    if (typeof entry?.path !== 'string' || typeof entry.bytes !== 'number' || typeof entry.sha256 !== 'string') {
+      return `an entry lacks path, bytes or sha256 (${JSON.stringify(entry).slice(0, 80)})`;
+    }
+  }
+  return files as ManifestEntry[];
+}
+
 /**
  * The lookup for a model folder: its manifest is fetched once (per worker and folder) with
- * `fetchManifest`; a missing or unreadable one means "not checked".
+ * `fetchManifest`. A missing one (404, or an HTML page a static host serves for any path)
+ * means "not checked". One that is there but cannot be read means the same — the folder's
+ * files still load — but `warn` says so: the page author meant the files to be checked.
  */
-export function manifestLookup(folderUrl: string | undefined, fetchManifest: typeof fetch): ManifestLookup {
+export function manifestLookup(folderUrl: string | undefined, fetchManifest: typeof fetch, warn: (message: string) => void = console.warn): ManifestLookup {
   if (!folderUrl) return NO_ENTRY;
   const folder = folderUrl.replace(/\/+$/, '');
-  const entries = fetchManifest(`${folder}/${MANIFEST_NAME}`)
-    .then(async (response) => (response.ok ? ((await response.json()) as { files?: ManifestEntry[] }) : null))
-    .then((manifest) => new Map((manifest?.files ?? []).map((entry) => [entry.path, entry])))
-    .catch(() => new Map<string, ManifestEntry>());
+  const url = `${folder}/${MANIFEST_NAME}`;
+  const unreadable = (reason: string) => {
+    warn(`voice-agent: ${url} is not a usable model manifest (${reason}); the files of ${folder} are loaded without checking them.`);
+    return new Map<string, ManifestEntry>();
+  };
+  const entries = fetchManifest(url)
+    .then(async (response) => {
+      if (!response.ok || (response.headers.get('content-type') ?? '').includes('text/html')) return new Map<string, ManifestEntry>();
+      let json: unknown;
+      try {
+        json = await response.json();
+      } catch (error) {
+        return unreadable(`not JSON: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const files = manifestFiles(json);
+      return typeof files === 'string' ? unreadable(files) : new Map(files.map((entry) => [entry.path, entry]));
+    })
+    .catch(() => new Map<string, ManifestEntry>()); // unreachable (offline): nothing to check against
   return async (url) => {
     const path = url.split(/[?#]/)[0]!;
     if (!path.startsWith(`${folder}/`)) return undefined;
     return (await entries).get(decodeURIComponent(path.slice(folder.length + 1)));
   };
+}
+
+/** One lookup per folder in this worker (the manifest is fetched once, whoever asks first). */
+const folderLookups = new Map<string, ManifestLookup>();
+
+/** The shared {@link manifestLookup} of `folderUrl` (absolute, or relative to the worker's location). */
+export function folderManifest(folderUrl: string | undefined, fetchManifest: typeof fetch = fetch): ManifestLookup {
+  if (!folderUrl) return NO_ENTRY;
+  const folder = new URL(folderUrl, self.location.href).href.replace(/\/+$/, '');
+  let lookup = folderLookups.get(folder);
+  if (!lookup) folderLookups.set(folder, (lookup = manifestLookup(folder, fetchManifest)));
+  return lookup;
 }
 
 async function sha256Hex(bytes: BufferSource): Promise<string> {

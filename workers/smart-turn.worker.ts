@@ -19,6 +19,7 @@ import {
 } from '../src/turns/smart-turn-protocol.ts';
 import { N_FRAMES, N_MELS, smartTurnFeatures } from '../src/turns/whisper-features.ts';
 import { fileNameOf, forgetModelBytes, loadModelBytes, namedError } from './worker-utils.ts';
+import { folderManifest } from './model-manifest.ts';
 
 let session: ort.InferenceSession | null = null;
 let loading: Promise<void> | null = null;
@@ -75,9 +76,12 @@ const api: SmartTurnWorkerApi = {
       ort.env.wasm.proxy = false;
       ort.env.wasm.wasmPaths = { wasm: assets.ortWasmUrl };
       const file = fileNameOf(assets.modelUrl);
-      const bytes = await loadModelBytes(assets.modelUrl, `the end-of-turn model (Smart Turn, ${file})`, (progress) => {
-        void Promise.resolve(onProgress(progress)).catch(() => {});
-      });
+      const bytes = await loadModelBytes(
+        assets.modelUrl,
+        `the end-of-turn model (Smart Turn, ${file})`,
+        (progress) => void Promise.resolve(onProgress(progress)).catch(() => {}),
+        { manifest: folderManifest(assets.manifestFolder) },
+      );
       try {
         session = await ort.InferenceSession.create(new Uint8Array(bytes), {
           executionProviders: ['wasm'],

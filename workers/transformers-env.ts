@@ -8,7 +8,7 @@ import { env, pipeline } from '@huggingface/transformers';
 import type { FileProgress, ModelRuntimeConfig } from '../src/platform/protocol.ts';
 import { localOnlyViolation, pageOrigin, staysOnOrigin } from '../src/platform/local-only.ts';
 import { TRANSFORMERS_CACHE_NAME } from '../src/platform/model-cache.ts';
-import { manifestCheck, manifestLookup, manifestMismatch, MANIFEST_NAME, type ManifestLookup } from './model-manifest.ts';
+import { folderManifest, manifestCheck, manifestMismatch, MANIFEST_NAME, type ManifestLookup } from './model-manifest.ts';
 import { resumableFetch } from './resumable-fetch.ts';
 import { fileNameOf, isQuotaError, namedError } from './worker-utils.ts';
 
@@ -99,16 +99,6 @@ export function isModelHeader(bytes: Uint8Array): boolean {
 
 const DEFAULT_FETCH = env.fetch as unknown as typeof fetch;
 
-/** One manifest lookup per model folder (fetched once per worker). */
-const manifests = new Map<string, ManifestLookup>();
-
-function manifestOf(config: ModelRuntimeConfig): ManifestLookup {
-  const folder = config.modelBaseUrl ? new URL(config.modelBaseUrl, self.location.href).href.replace(/\/+$/, '') : '';
-  let lookup = manifests.get(folder);
-  if (!lookup) manifests.set(folder, (lookup = manifestLookup(folder || undefined, DEFAULT_FETCH)));
-  return lookup;
-}
-
 /** Points transformers.js at our files and runtime. Call before the first `pipeline()`. */
 export function configureTransformers(config: ModelRuntimeConfig): void {
   env.allowLocalModels = false;
@@ -122,7 +112,7 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
   // anything else. (Its local mode, `allowRemoteModels = false` with `localModelPath` set
   // to the base URL, failed to load Whisper's preprocessor config in Chromium.) A download
   // cut off mid-file is resumed (or retried) before the checks see it.
-  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true, manifestOf(config)) as typeof env.fetch;
+  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true, folderManifest(config.modelBaseUrl, DEFAULT_FETCH)) as typeof env.fetch;
   // Cache Storage keeps the weights for the next visit (transformers.js' own bucket, named
   // here because page code lists and clears it: src/platform/model-cache.ts).
   env.useBrowserCache = typeof caches !== 'undefined';
@@ -154,27 +144,29 @@ async function forgetCachedFiles(model: string): Promise<void> {
 }
 
 /**
- * Whether a cached copy can be served: as long as the length it was stored with, and for a
- * model file, starting like one ({@link isModelHeader}). Junk or a truncated copy (a disk
- * fault, a write cut short, an old file at that URL) fails, and is then fetched afresh: a
- * model that failed to parse inside onnxruntime could not simply be loaded again in the
- * same worker (measured: the second session failed too), so the check comes first.
+ * Why a cached copy cannot be served, or undefined when it can: it must be as long as it
+ * was stored, and a model file must start like one ({@link isModelHeader}). Junk or a
+ * truncated copy (a disk fault, a write cut short, an old file at that URL) fails, and is
+ * then fetched afresh: a model that failed to parse inside onnxruntime could not simply be
+ * loaded again in the same worker (measured: the second session failed too), so the check
+ * comes first.
  */
-async function servable(url: string, cached: Response, manifest: ManifestLookup): Promise<boolean> {
+async function unservable(url: string, cached: Response, manifest: ManifestLookup): Promise<string | undefined> {
   const blob = await cached.clone().blob();
   const stated = Number(cached.headers.get('content-length'));
-  if (blob.size === 0 || (stated > 0 && blob.size !== stated)) return false;
+  if (blob.size === 0) return 'it is empty';
+  if (stated > 0 && blob.size !== stated) return `it is ${blob.size} bytes, stored as ${stated}`;
   // With the folder's manifest, nothing less than its SHA-256 will do.
   const entry = await manifest(url);
-  if (entry) return (await manifestMismatch(new Uint8Array(await blob.arrayBuffer()), entry)) === undefined;
-  if (!url.split('?')[0]!.endsWith('.onnx')) return true;
-  return isModelHeader(new Uint8Array(await blob.slice(0, 8).arrayBuffer()));
+  if (entry) return manifestMismatch(new Uint8Array(await blob.arrayBuffer()), entry);
+  if (!url.split('?')[0]!.endsWith('.onnx')) return undefined;
+  return isModelHeader(new Uint8Array(await blob.slice(0, 8).arrayBuffer())) ? undefined : 'it does not start like an ONNX model';
 }
 
 /**
  * transformers.js' browser cache, through our hands: the same Cache Storage bucket, but a
- * cached copy is checked before it is served ({@link servable}; a bad one is deleted and
- * downloaded again), and a `put` the quota refuses is reported (`onFull`, with the file's
+ * cached copy is checked before it is served ({@link unservable}; a bad one is deleted,
+ * named in a console warning, and downloaded again), and a `put` the quota refuses is reported (`onFull`, with the file's
  * name) instead of only logged to the console. `Cache.put` stores a whole entry or
  * nothing, so a refused file leaves nothing half-written; it is downloaded again next visit.
  */
@@ -185,8 +177,11 @@ function reportingCache(onFull: (file: string) => void, manifest: ManifestLookup
     async match(request: string) {
       const cache = await open();
       const cached = await cache?.match(request);
-      if (!cached || (await servable(request, cached, manifest).catch(() => false))) return cached;
+      if (!cached) return undefined;
+      const damage = await unservable(request, cached, manifest).catch((error: unknown) => `it could not be read (${String(error)})`);
+      if (damage === undefined) return cached;
       await cache!.delete(request).catch(() => false);
+      console.warn(`voice-agent: the cached copy of ${fileNameOf(request)} (${request}) was dropped and is downloaded again: ${damage}.`);
       return undefined;
     },
     async put(request: string, response: Response) {
@@ -306,7 +301,7 @@ export class PipelineSlot<Pipe extends { dispose(): Promise<unknown> }, Config e
     const tracker = new LoadTracker(onProgress);
     if (env.useBrowserCache) {
       env.useCustomCache = true;
-      env.customCache = reportingCache((file) => tracker.cacheFull(file), manifestOf(config));
+      env.customCache = reportingCache((file) => tracker.cacheFull(file), folderManifest(config.modelBaseUrl, DEFAULT_FETCH));
     }
     let pipe: Pipe | null = null;
     try {

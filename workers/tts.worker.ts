@@ -28,6 +28,7 @@ import type {
 import { StreamingResampler } from '../src/audio/resampler.ts';
 import { EspeakPhonemizer } from './espeak-phonemizer.ts';
 import { fileNameOf, forgetModelBytes, loadModelBytes, namedError } from './worker-utils.ts';
+import { folderManifest } from './model-manifest.ts';
 
 /** Amplitude above which a sample counts as speech when marking the voiced span. */
 const VOICED_LEVEL = 0.01;
@@ -72,9 +73,10 @@ async function loadVoice(assets: TtsAssets, source: VoiceSource, onProgress: (p:
   });
   phonemizer.onProgress = onProgress;
   const what = `the voice ${source.id}`;
+  const checked = { manifest: folderManifest(source.manifestFolder) };
   const [configBytes, modelBytes] = await Promise.all([
-    loadModelBytes(source.configUrl, `${what} (its config)`, onProgress),
-    loadModelBytes(source.modelUrl, what, onProgress),
+    loadModelBytes(source.configUrl, `${what} (its config)`, onProgress, checked),
+    loadModelBytes(source.modelUrl, what, onProgress, checked),
     phonemizer.load(),
   ]);
   const configFile = fileNameOf(source.configUrl);

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { forgetModelBytes, loadModelBytes, MODEL_CACHE_NAME, type ModelCacheStorage } from './worker-utils.ts';
+import { createHash } from 'node:crypto';
+import type { ManifestEntry, ManifestLookup } from './model-manifest.ts';
+import { fileNameOf, forgetModelBytes, loadModelBytes, MODEL_CACHE_NAME, type ModelCacheStorage } from './worker-utils.ts';
 
 /** A fake of Cache Storage's one bucket, holding Responses in a Map. */
 class FakeCacheStorage implements ModelCacheStorage {
@@ -33,10 +35,10 @@ describe('loadModelBytes with a model cache', () => {
     const storage = new FakeCacheStorage();
     const file = new Uint8Array([1, 2, 3, 4, 5]);
     const fetched = serveOnce(file);
-    const first = await loadModelBytes(URL_, 'a voice', undefined, storage);
+    const first = await loadModelBytes(URL_, 'a voice', undefined, { storage });
     await settle();
     const progress: unknown[] = [];
-    const second = await loadModelBytes(URL_, 'a voice', (p) => progress.push(p), storage);
+    const second = await loadModelBytes(URL_, 'a voice', (p) => progress.push(p), { storage });
     expect(fetched).toHaveBeenCalledTimes(1);
     expect(new Uint8Array(first)).toEqual(file);
     expect(new Uint8Array(second)).toEqual(file);
@@ -49,7 +51,7 @@ describe('loadModelBytes with a model cache', () => {
     storage.entries.set(URL_, new Response(new Uint8Array([9, 9]), { headers: { 'x-voice-agent-bytes': '5' } }));
     const file = new Uint8Array([1, 2, 3, 4, 5]);
     const fetched = serveOnce(file);
-    const bytes = await loadModelBytes(URL_, 'a voice', undefined, storage);
+    const bytes = await loadModelBytes(URL_, 'a voice', undefined, { storage });
     expect(fetched).toHaveBeenCalledTimes(1);
     expect(new Uint8Array(bytes)).toEqual(file);
     await settle();
@@ -59,7 +61,7 @@ describe('loadModelBytes with a model cache', () => {
   it('forgets a file that came back whole but would not load', async () => {
     const storage = new FakeCacheStorage();
     serveOnce(new Uint8Array([1, 2, 3]));
-    await loadModelBytes(URL_, 'a voice', undefined, storage);
+    await loadModelBytes(URL_, 'a voice', undefined, { storage });
     await settle();
     expect(storage.entries.has(URL_)).toBe(true);
     await forgetModelBytes(URL_, storage);
@@ -69,6 +71,52 @@ describe('loadModelBytes with a model cache', () => {
   it('still loads when Cache Storage cannot be opened', async () => {
     const broken: ModelCacheStorage = { open: () => Promise.reject(new Error('SecurityError')) };
     serveOnce(new Uint8Array([7]));
-    expect(new Uint8Array(await loadModelBytes(URL_, 'a voice', undefined, broken))).toEqual(new Uint8Array([7]));
+    expect(new Uint8Array(await loadModelBytes(URL_, 'a voice', undefined, { storage: broken }))).toEqual(new Uint8Array([7]));
+  });
+});
+
+describe('loadModelBytes with a model folder manifest', () => {
+  const file = new Uint8Array([1, 2, 3, 4, 5]);
+  const entry: ManifestEntry = { path: 'voice/en.onnx', bytes: 5, sha256: createHash('sha256').update(file).digest('hex') };
+  /** A fake lookup: the manifest lists URL_ as `entry`. */
+  const manifest: ManifestLookup = async (url) => (url === URL_ ? entry : undefined);
+
+  it('drops a cached copy of the same length that differs from the manifest, warns naming it, and downloads again', async () => {
+    const storage = new FakeCacheStorage();
+    storage.entries.set(URL_, new Response(new Uint8Array([1, 2, 3, 4, 6]), { headers: { 'x-voice-agent-bytes': '5' } }));
+    const fetched = serveOnce(file);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const bytes = await loadModelBytes(URL_, 'a voice', undefined, { storage, manifest });
+    expect(new Uint8Array(bytes)).toEqual(file);
+    expect(fetched).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls.join(' ')).toMatch(/cached copy of en\.onnx .* dropped .*SHA-256/);
+    warn.mockRestore();
+    await settle();
+    expect(new Uint8Array(await storage.entries.get(URL_)!.clone().arrayBuffer())).toEqual(file);
+  });
+
+  it('serves a cached copy that matches without downloading', async () => {
+    const storage = new FakeCacheStorage();
+    storage.entries.set(URL_, new Response(file.slice(), { headers: { 'x-voice-agent-bytes': '5' } }));
+    const fetched = serveOnce(file);
+    expect(new Uint8Array(await loadModelBytes(URL_, 'a voice', undefined, { storage, manifest }))).toEqual(file);
+    expect(fetched).not.toHaveBeenCalled();
+  });
+
+  it('fails a download that differs from the manifest with model-load-failed naming the file, and keeps nothing', async () => {
+    const storage = new FakeCacheStorage();
+    serveOnce(new Uint8Array([1, 2, 3, 4, 0]));
+    const failed = loadModelBytes(URL_, 'a voice', undefined, { storage, manifest });
+    await expect(failed).rejects.toMatchObject({ name: 'model-load-failed' });
+    await expect(failed).rejects.toThrow(/en\.onnx .*a voice, does not match the folder's voice-agent-models\.json: its SHA-256/);
+    await settle();
+    expect(storage.entries.has(URL_)).toBe(false);
+  });
+});
+
+describe('fileNameOf', () => {
+  it('names the file of an absolute URL or a bare path (transformers.js cache keys)', () => {
+    expect(fileNameOf('https://h/models/x/onnx/encoder.onnx?download=1')).toBe('encoder.onnx');
+    expect(fileNameOf('/models/Xenova/whisper-tiny.en/onnx/encoder_model_quantized.onnx')).toBe('encoder_model_quantized.onnx');
   });
 });

@@ -4,6 +4,7 @@
 import { resumableFetch } from './resumable-fetch.ts';
 import type { FileProgress } from '../src/platform/protocol.ts';
 import { CACHED_BYTES_HEADER, MODEL_CACHE_NAME } from '../src/platform/model-cache.ts';
+import { manifestMismatch, MANIFEST_NAME, type ManifestLookup } from './model-manifest.ts';
 
 /**
  * An Error whose `name` is a VoiceErrorCode: comlink re-creates thrown errors on the main
@@ -36,10 +37,10 @@ export class SerialQueue {
   }
 }
 
-/** The last path segment of a URL, for progress reports and messages. */
+/** The last path segment of a URL (absolute, or a path like transformers.js' cache keys), for progress reports and messages. */
 export function fileNameOf(url: string): string {
   try {
-    return new URL(url).pathname.split('/').pop() || url;
+    return new URL(url, 'file:///').pathname.split('/').pop() || url;
   } catch {
     return url;
   }
@@ -96,23 +97,40 @@ export async function forgetModelBytes(url: string, storage = browserCaches()): 
   await cache?.delete(url).catch(() => false);
 }
 
+/** Where {@link loadModelBytes} keeps files, and what it checks them against. */
+export interface ModelBytesOptions {
+  /** Cache Storage (a fake in unit tests); undefined: the browser's. */
+  readonly storage?: ModelCacheStorage;
+  /** The model folder's manifest (see model-manifest.ts); absent: nothing to check against. */
+  readonly manifest?: ManifestLookup;
+}
+
 /**
  * Fetches a model file with byte progress and checks that it is one: a 404, an HTML page
  * served in its place (a common static-host fallback) or an empty body becomes a clear
  * error naming the file, not a protobuf parse failure three layers down. A whole file is
  * kept in Cache Storage ({@link MODEL_CACHE_NAME}) and served from there on later visits.
+ * When the folder has a manifest that lists the file, a cached copy that differs from it is
+ * dropped (with a console warning naming it) and downloaded again, and a download that
+ * differs fails naming the file.
  */
 export async function loadModelBytes(
   url: string,
   what: string,
   onProgress?: (progress: FileProgress) => void,
-  storage = browserCaches(),
+  { storage = browserCaches(), manifest }: ModelBytesOptions = {},
 ): Promise<ArrayBuffer> {
   const file = fileNameOf(url);
+  const entry = await manifest?.(url);
   const cached = await cachedModelBytes(storage, url);
-  if (cached) {
+  const cachedDiffers = cached && entry ? await manifestMismatch(new Uint8Array(cached), entry) : undefined;
+  if (cached && !cachedDiffers) {
     onProgress?.({ file, loaded: cached.byteLength, total: cached.byteLength });
     return cached;
+  }
+  if (cachedDiffers) {
+    console.warn(`voice-agent: the cached copy of ${file} (${url}) was dropped and is downloaded again: ${cachedDiffers}.`);
+    await forgetModelBytes(url, storage);
   }
   let response: Response;
   try {
@@ -156,6 +174,10 @@ export async function loadModelBytes(
   for (const chunk of chunks) {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
+  }
+  const differs = entry ? await manifestMismatch(bytes, entry) : undefined;
+  if (differs) {
+    throw namedError('model-load-failed', `${file} (${url}), ${what}, does not match the folder's ${MANIFEST_NAME}: ${differs}.`);
   }
   void keepModelBytes(storage, url, bytes).then((kept) => {
     if (kept === 'quota') onProgress?.({ file, loaded, total: total || loaded, cacheFull: true });

@@ -283,6 +283,8 @@ export interface VoiceSource {
   readonly id: string;
   readonly modelUrl: string;
   readonly configUrl: string;
+  /** `model-base-url` (absolute), whose `voice-agent-models.json`, if any, the files are checked against; undefined: the hub. */
+  readonly manifestFolder?: string;
 }
 
 /** What the main thread needs to know about a loaded voice. */

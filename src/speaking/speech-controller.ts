@@ -427,7 +427,7 @@ export class SpeechController implements ReactiveController, SpeakerPort {
     try {
       await this.worker.api.loadVoice(
         assets,
-        { id: voiceId, ...urls },
+        { id: voiceId, ...urls, manifestFolder: modelBaseUrl ? absoluteUrl(modelBaseUrl) : undefined },
         Comlink.proxy((progress: FileProgress) => this.callbacks.onProgress(progress)),
       );
     } catch (error) {

@@ -24,6 +24,7 @@ export interface SmartTurnControllerCallbacks {
 /** Smart Turn's one plan: WASM (the model is small; a GPU would not pay for its start-up here). */
 interface SmartTurnPlan extends ModelPlan {
   readonly modelUrl: string;
+  readonly manifestFolder: string | undefined;
 }
 
 /**
@@ -48,6 +49,7 @@ export class SmartTurnController {
     const plan = (modelBaseUrl: string | undefined): SmartTurnPlan => ({
       model: 'pipecat-ai/smart-turn-v3',
       modelUrl: absoluteUrl(smartTurnModelUrl(modelBaseUrl)),
+      manifestFolder: modelBaseUrl ? absoluteUrl(modelBaseUrl) : undefined,
       device: 'wasm',
       dtype: 'fp32',
       reason: 'Smart Turn runs on WASM',
@@ -63,8 +65,8 @@ export class SmartTurnController {
           () => new Worker(new URL('../../workers/smart-turn.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-smart-turn' }),
           onCrash,
         ),
-      load: (api, { modelUrl }, _settings, onProgress) =>
-        api.load({ modelUrl, ortWasmUrl: absoluteUrl(ortWasmUrl), threads: usableThreads }, Comlink.proxy(onProgress)),
+      load: (api, { modelUrl, manifestFolder }, _settings, onProgress) =>
+        api.load({ modelUrl, manifestFolder, ortWasmUrl: absoluteUrl(ortWasmUrl), threads: usableThreads }, Comlink.proxy(onProgress)),
       onProgress: (progress) => callbacks.onProgress(progress),
       onError: (error) => {
         if (error.code === 'worker-failed') callbacks.onCrash(error);

@@ -20,6 +20,8 @@ export function smartTurnModelUrl(modelBaseUrl: string | undefined): string {
 
 export interface SmartTurnAssets {
   readonly modelUrl: string;
+  /** `model-base-url` (absolute), whose `voice-agent-models.json`, if any, the model is checked against; undefined: the hub. */
+  readonly manifestFolder?: string;
   /** onnxruntime-web's WASM binary, from our own origin. */
   readonly ortWasmUrl: string;
   /** wasm threads (more than 1 needs cross-origin isolation). */

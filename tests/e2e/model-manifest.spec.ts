@@ -4,6 +4,7 @@
  * the recognizer's files against it. A file on the host that differs from the manifest (one
  * byte, same length, valid model header) fails the load naming the file; the same damage
  * in a copy already in Cache Storage is dropped and downloaded again, and the turn is heard.
+ * The voice is checked the same way (its files go through the element's own cache).
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,10 +20,12 @@ test.describe.configure({ mode: 'serial', timeout: 180_000 });
 
 const BIN = fileURLToPath(new URL('../../bin/voice-agent.mjs', import.meta.url));
 const ENCODER = 'Xenova/whisper-tiny.en/onnx/encoder_model_quantized.onnx';
+const VOICE = 'rhasspy/piper-voices/en/en_US/joe/medium/en_US-joe-medium.onnx';
 const HOST_PORT = PORT + 30; // clear of package.spec (PORT + 1…3) and the benches (4185–4198)
 
 let intact = '';
 let tampered = '';
+let tamperedVoice = '';
 let host: StaticServer | undefined;
 
 /** `file` with one byte flipped near its end: same length, same model header, different SHA-256. */
@@ -41,6 +44,9 @@ test.beforeAll(() => {
   tampered = join(root, 'tampered');
   cpSync(intact, tampered, { recursive: true });
   flipOneByte(join(tampered, ENCODER));
+  tamperedVoice = join(root, 'tampered-voice');
+  cpSync(intact, tamperedVoice, { recursive: true });
+  flipOneByte(join(tamperedVoice, VOICE));
 });
 
 test.afterAll(async () => {
@@ -48,7 +54,7 @@ test.afterAll(async () => {
 });
 
 async function serve(): Promise<StaticServer> {
-  host ??= await startStaticServer({ '/intact/': intact, '/tampered/': tampered }, HOST_PORT);
+  host ??= await startStaticServer({ '/intact/': intact, '/tampered/': tampered, '/tampered-voice/': tamperedVoice }, HOST_PORT);
   return host;
 }
 
@@ -64,6 +70,26 @@ test('a file on the host that differs from the manifest fails the load, naming t
     const failure = (await recordedEvents(page, 'voice-error')).find((e) => e.detail['code'] === 'model-load-failed')!;
     expect(String(failure.detail['message'])).toMatch(/encoder_model_quantized\.onnx .*does not match the folder's voice-agent-models\.json: its SHA-256/);
     expect(host!.requests.some((r) => r.path === '/tampered/voice-agent-models.json' && r.status === 200)).toBe(true);
+  } finally {
+    await opened.close();
+  }
+});
+
+test('a voice file on the host that differs from the manifest fails the voice load, naming the file', async () => {
+  await serve();
+  const opened = await openAgentPage({ body: markup('tampered-voice'), permissions: ['local-network-access'] });
+  try {
+    const { page } = opened;
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload().catch(() => {}));
+    await expect.poll(() => errorCodes(page), { timeout: 120_000 }).toContain('model-load-failed');
+    const failures = (await recordedEvents(page, 'voice-error')).filter((e) => e.detail['code'] === 'model-load-failed');
+    expect(failures.map((e) => String(e.detail['message'])).join('\n')).toMatch(
+      /en_US-joe-medium\.onnx .*the voice en_US-joe-medium, does not match the folder's voice-agent-models\.json: its SHA-256/,
+    );
+    // Nothing of the damaged file was kept for the next visit.
+    const voiceUrl = `${host!.origin}/tampered-voice/${VOICE}`;
+    const kept = await page.evaluate(async (key) => Boolean(await (await caches.open('voice-agent-models')).match(key)), voiceUrl);
+    expect(kept).toBe(false);
   } finally {
     await opened.close();
   }

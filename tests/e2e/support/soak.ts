@@ -18,11 +18,13 @@
  * Every ~30 s: the page's JS heap after a GC (CDP), the page's memory with its workers
  * (`performance.measureUserAgentSpecificMemory`, the page is cross-origin isolated), the
  * browser's processes' PSS (Linux /proc), and the live AudioContexts / workers / mic tracks.
+ * The harness's own records are moved out of the page as the run goes (`drainingRecorder`),
+ * so that the heap measured is the element's, not the test's.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { agentMarkup, openAgentPage, recordedEvents, resourceCounts } from './browser.ts';
+import { agentMarkup, openAgentPage, resourceCounts, type RecordedEvent } from './browser.ts';
 import type { LlmServer } from './llm-server.ts';
 import { micMixScript, sayIntoMic } from './mic-mix.ts';
 import { matchTurns, type SpokenTurn, type TurnOutcome } from './soak-report.ts';
@@ -94,6 +96,45 @@ export interface SoakOptions {
   readonly llm: LlmServer;
   readonly durationMs: number;
   readonly log?: (line: string) => void;
+}
+
+/**
+ * The page's recorded events, kept here rather than there. The instrumentation
+ * (browser.ts `instrument`, the soak's mic recorder) keeps every event, debug record and
+ * turn's audio, and every AudioContext, worker and stream ever made, in page arrays; over a
+ * soak those would grow the very heap being measured. Each call moves the new events out
+ * and lets go of what is spent (closed contexts, terminated workers, ended streams), so
+ * what the page still holds is the element's.
+ */
+function drainingRecorder(page: Page): () => Promise<RecordedEvent[]> {
+  const kept: RecordedEvent[] = [];
+  return async () => {
+    const fresh = await page.evaluate(() => {
+      const w = window as unknown as {
+        __events: RecordedEvent[];
+        __turnAudio: unknown[];
+        __debug: unknown[];
+        __vadFrames: unknown[];
+        __audioContexts: AudioContext[];
+        __workers: { terminated: boolean }[];
+        __streams: MediaStream[];
+        __soakMic: MediaStream[];
+      };
+      const events = w.__events;
+      w.__events = [];
+      w.__turnAudio.length = 0;
+      w.__debug.length = 0;
+      w.__vadFrames.length = 0;
+      const live = (stream: MediaStream) => stream.getTracks().some((track) => track.readyState === 'live');
+      w.__audioContexts = w.__audioContexts.filter((context) => context.state !== 'closed');
+      w.__workers = w.__workers.filter((record) => !record.terminated);
+      w.__streams = w.__streams.filter(live);
+      w.__soakMic = w.__soakMic.slice(-1);
+      return events;
+    });
+    kept.push(...fresh);
+    return kept;
+  };
 }
 
 /** MANIFEST.tsv: file → reference transcript. */
@@ -199,6 +240,7 @@ export async function runSoak({ origin, llm, durationMs, log = () => {} }: SoakO
   });
   const { page } = opened;
   const cdp = await page.context().newCDPSession(page);
+  const recorded = drainingRecorder(page);
   const spoken: SpokenTurn[] = [];
   const faults: { at: number; fault: SoakFault }[] = [];
   const samples: ResourceSample[] = [];
@@ -213,6 +255,7 @@ export async function runSoak({ origin, llm, durationMs, log = () => {} }: SoakO
     let lastSampleAt = -Infinity;
 
     const sample = async () => {
+      await recorded();
       await cdp.send('HeapProfiler.collectGarbage');
       const { usedSize } = await cdp.send('Runtime.getHeapUsage');
       const pageMemoryBytes = await page.evaluate(async () => {
@@ -249,7 +292,7 @@ export async function runSoak({ origin, llm, durationMs, log = () => {} }: SoakO
           track.dispatchEvent(new Event('ended'));
         });
         await until(
-          async () => (await recordedEvents(page, 'voice-error')).some((e) => e.detail['code'] === 'mic-ended' && e.wall > startedAtWall),
+          async () => (await recorded()).some((e) => e.type === 'voice-error' && e.detail['code'] === 'mic-ended' && e.wall > startedAtWall),
           30_000,
         );
         await until(async () => (await state(page)) !== 'listening', 30_000);
@@ -279,7 +322,7 @@ export async function runSoak({ origin, llm, durationMs, log = () => {} }: SoakO
       // Answered when the agent starts speaking; a turn whose LLM reply fails is answered by
       // the error and the apology shown instead (the apology is not spoken).
       const answered = await until(async () => {
-        const events = (await recordedEvents(page)).filter((e) => e.wall > saidAt);
+        const events = (await recorded()).filter((e) => e.wall > saidAt);
         return events.some(
           (e) =>
             (e.type === 'voice-state-change' && e.detail['state'] === 'speaking') ||
@@ -293,7 +336,7 @@ export async function runSoak({ origin, llm, durationMs, log = () => {} }: SoakO
     await waitFor('listening', ANSWER_TIMEOUT_MS);
     await sample();
 
-    const events = await recordedEvents(page);
+    const events = await recorded();
     const after = events.filter((e) => e.wall >= startedAtWall);
     const transcripts = after
       .filter((e) => e.type === 'voice-transcript' && e.detail['final'] && e.detail['source'] === 'speech')

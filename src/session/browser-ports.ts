@@ -52,6 +52,7 @@ export class BrowserPorts implements SessionPorts {
       onError: sinks.error,
       onOutputResumed: () => sinks.recovered('audio-blocked'),
       onChunk: (chunk) => sinks.debug({ kind: 'tts-chunk', chunk }),
+      onRestarted: (cause) => sinks.debug({ kind: 'worker-restarted', what: 'speech synthesizer', cause }),
     });
     this.localLlm = new LocalLlmController(host, {
       onProgress: (progress) => sinks.progress('llm', progress),

@@ -8,7 +8,8 @@ import { wallClockMs } from '../platform/clock.ts';
 import { VoiceAgentError } from '../platform/errors.ts';
 import { voiceUrls } from './piper-voice.ts';
 import { assertLocalOnly } from '../platform/local-only.ts';
-import type { FileProgress, SynthesisResult, TtsAssets, TtsChunkRecord, TtsWorkerApi } from '../platform/protocol.ts';
+import { ModelLifecycle, type ModelPlan, type Supervision } from '../platform/model-lifecycle.ts';
+import type { FileProgress, SynthesisResult, TtsAssets, TtsChunkRecord, TtsWorkerApi, VoiceSource } from '../platform/protocol.ts';
 import { splitClauses, type Clause } from './speakable-text.ts';
 import { admitToSpeechQueue, MAX_QUEUED_SPEECH_CHARS } from './speech-queue.ts';
 import { SpeechTimeline, startDelayMs } from './speech-timeline.ts';
@@ -20,6 +21,21 @@ import type { SpeakerPort } from '../session/ports.ts';
 
 /** How often the played position is read to advance `voice-response` (ms). */
 const PROGRESS_INTERVAL_MS = 50;
+
+/**
+ * How synthesis calls watch the voice's worker. The heartbeat is the recognizer's (a
+ * killed or hung worker is noticed within ~20 s); the deadline is long because every
+ * clause of a reply is requested at once and the worker runs them one by one: the last
+ * clause of a four-minute reply (the speech queue's cap) on a slow device can be waiting
+ * more than a minute for its turn without anything being wrong.
+ */
+export const SPEECH_SUPERVISION: Supervision = { heartbeatMs: 3000, unansweredMs: 20_000, deadlineMs: 600_000 };
+
+/** The voice's one plan: Piper on WASM, with what its worker loads. */
+interface VoicePlan extends ModelPlan {
+  readonly assets: TtsAssets;
+  readonly source: VoiceSource;
+}
 
 export interface SpeechSettings {
   /** Piper voice id (validated when it is loaded). */
@@ -44,6 +60,8 @@ export interface SpeechCallbacks {
   onOutputResumed?(): void;
   /** Per-clause costs and timings (the element's debug mode). */
   onChunk?(record: TtsChunkRecord): void;
+  /** The voice's worker was lost during synthesis and a new one loaded to retry: why. */
+  onRestarted?(cause: string): void;
 }
 
 /** Where one reply's progress goes instead of the element-wide callbacks (an agent answer spoken clause by clause). */
@@ -88,10 +106,15 @@ interface Reply {
  * await speech.say('Hello there, how can I help?');
  */
 export class SpeechController implements ReactiveController, SpeakerPort {
-  settings: SpeechSettings = { voiceId: '', modelBaseUrl: undefined, speakingRate: 1 };
+  private current: SpeechSettings = { voiceId: '', modelBaseUrl: undefined, speakingRate: 1 };
 
   private readonly callbacks: SpeechCallbacks;
-  private readonly worker: WorkerHandle<TtsWorkerApi>;
+  /**
+   * The voice's worker. Supervised: a worker that dies or stops answering during a reply is
+   * replaced (the voice loaded again, from Cache Storage) and each clause it owed retried
+   * once; lost again, `worker-failed` is reported and the reply ends where it was.
+   */
+  private readonly voice: ModelLifecycle<SpeechSettings, VoicePlan, Comlink.Remote<TtsWorkerApi>>;
   private readonly playback: PlaybackController;
   private replies: Reply[] = [];
   private nextReplyId = 1;
@@ -110,14 +133,39 @@ export class SpeechController implements ReactiveController, SpeakerPort {
       onBlocked: (error) => this.callbacks.onError(error),
       onResumed: () => this.callbacks.onOutputResumed?.(),
     });
-    this.worker = new WorkerHandle<TtsWorkerApi>(
-      () => new Worker(new URL('../../workers/tts.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-tts' }),
-      (error) => {
-        this.callbacks.onError(VoiceAgentError.workerFailed('speech synthesizer', error));
-        this.interrupt(true);
+    this.voice = new ModelLifecycle<SpeechSettings, VoicePlan, Comlink.Remote<TtsWorkerApi>>({
+      what: 'speech synthesizer',
+      plan: voicePlan,
+      fallbackPlan: (failed) => failed,
+      // WASM only: no WebGPU probe (it can take seconds) is needed to plan it.
+      probe: async () => ({ webgpu: false, shaderF16: false, crossOriginIsolated, cores: navigator.hardwareConcurrency || 1 }),
+      // The speaking rate is per clause: only the voice and where it comes from need a new worker.
+      identity: (settings) => settings && [settings.voiceId, settings.modelBaseUrl ?? null, settings.localOnly === true],
+      spawn: (onCrash) =>
+        new WorkerHandle<TtsWorkerApi>(
+          () => new Worker(new URL('../../workers/tts.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-tts' }),
+          onCrash,
+        ),
+      load: (api, plan, _settings, onProgress) => api.loadVoice(plan.assets, plan.source, Comlink.proxy(onProgress)).then(() => {}),
+      onProgress: (progress) => this.callbacks.onProgress(progress),
+      onError: (error) => {
+        this.callbacks.onError(error);
+        if (error.code === 'worker-failed') this.interrupt(true);
       },
-    );
+      supervise: SPEECH_SUPERVISION,
+      onRestarted: (cause) => this.callbacks.onRestarted?.(cause),
+    });
     host.addController(this);
+  }
+
+  /** The voice, where it comes from, and the pace; a new voice or source loads a new worker on the next reply. */
+  get settings(): SpeechSettings {
+    return this.current;
+  }
+
+  set settings(settings: SpeechSettings) {
+    this.current = settings;
+    this.voice.configure(settings);
   }
 
   hostDisconnected(): void {
@@ -181,7 +229,7 @@ export class SpeechController implements ReactiveController, SpeakerPort {
     if (replies.length === 0) return;
     this.playback.interrupt();
     for (const reply of replies) {
-      if (this.worker.running) void this.worker.api.cancel(reply.id).catch(() => {});
+      void this.voice.api?.cancel(reply.id).catch(() => {});
       reply.failed ||= failed;
       this.finish(reply, reply.stream.startFrame === undefined ? 0 : reply.stream.playedFrames(audible), true);
     }
@@ -223,8 +271,7 @@ export class SpeechController implements ReactiveController, SpeakerPort {
     this.generation++;
     this.interrupt();
     this.chain = Promise.resolve();
-    if (this.worker.running) void this.worker.api.dispose().catch(() => {});
-    this.worker.terminate();
+    this.voice.dispose(); // terminates the worker: its sessions and the phonemizer go with it
     void this.playback.close();
   }
 
@@ -248,12 +295,13 @@ export class SpeechController implements ReactiveController, SpeakerPort {
     if (stale()) return;
     const clauses = splitClauses(reply.text);
     const { voiceId, speakingRate } = this.settings;
-    const api = this.worker.api;
-    // All at once: the worker serializes them, so clause k+1 is made while k plays.
+    // All at once: the worker serializes them, so clause k+1 is made while k plays. Each is
+    // a supervised call: on a worker lost mid-reply, each clause still owed is retried once
+    // on a new one (the clauses already scheduled play on, from the main thread).
     const pending = clauses.map((clause, index) =>
       clause.speech
-        ? api
-            .synthesize({ voiceId, replyId: reply.id, first: index === 0, text: clause.speech, speakingRate, outputRateHz })
+        ? this.voice
+            .call((api) => api.synthesize({ voiceId, replyId: reply.id, first: index === 0, text: clause.speech, speakingRate, outputRateHz }))
             .then((result) => ({ result, readyAt: performance.now() }))
         : Promise.resolve({ result: emptyResult(), readyAt: performance.now() }),
     );
@@ -265,9 +313,12 @@ export class SpeechController implements ReactiveController, SpeakerPort {
         outcome = await pending[index]!;
       } catch (error) {
         if (stale()) return;
-        this.callbacks.onError(VoiceAgentError.from(error, 'speech-failed'));
+        // A lost worker was reported by the lifecycle (worker-failed), which ended the reply.
+        if (!(error instanceof VoiceAgentError && error.code === 'worker-failed')) {
+          this.callbacks.onError(VoiceAgentError.from(error, 'speech-failed'));
+        }
         reply.failed = true;
-        void api.cancel(reply.id).catch(() => {});
+        void this.voice.api?.cancel(reply.id).catch(() => {});
         break;
       }
       if (stale() || !outcome.result) return;
@@ -408,32 +459,41 @@ export class SpeechController implements ReactiveController, SpeakerPort {
 
   // ── the voice ───────────────────────────────────────────────────────────────────────
 
+  /** Loads the voice (once; a failed load is tried again by the next reply). */
   private async loadVoice(): Promise<void> {
-    const { voiceId, modelBaseUrl, localOnly } = this.settings;
-    const urls = voiceUrls(voiceId, modelBaseUrl); // throws voice-invalid
-    const assets: TtsAssets = {
-      ortWasmUrl: absoluteUrl(ortWasmUrl),
-      phonemizerWorkerUrl: absoluteUrl(phonemizerWorkerUrl),
-      phonemizerWasmUrl: absoluteUrl(phonemizerWasmUrl),
-      phonemizerDataUrl: absoluteUrl(phonemizerDataUrl),
-    };
+    const { voiceId, localOnly } = this.settings;
+    const { assets, source } = voicePlan(this.settings); // throws voice-invalid
     const what = `the voice ${voiceId}`;
     const runtime = "the element's script URL";
     assertLocalOnly(localOnly, [
-      { attribute: 'model-base-url', url: urls.modelUrl, what },
-      { attribute: 'model-base-url', url: urls.configUrl, what },
+      { attribute: 'model-base-url', url: source.modelUrl, what },
+      { attribute: 'model-base-url', url: source.configUrl, what },
       ...Object.values(assets).map((url) => ({ attribute: runtime, url, what: 'the speech runtime' })),
     ]);
     try {
-      await this.worker.api.loadVoice(
-        assets,
-        { id: voiceId, ...urls, manifestFolder: modelBaseUrl ? absoluteUrl(modelBaseUrl) : undefined },
-        Comlink.proxy((progress: FileProgress) => this.callbacks.onProgress(progress)),
-      );
+      await this.voice.load();
     } catch (error) {
       throw VoiceAgentError.from(error, 'model-load-failed');
     }
   }
+}
+
+/** What the voice's worker loads for `settings` (throws `voice-invalid` for a malformed voice id). */
+function voicePlan({ voiceId, modelBaseUrl }: SpeechSettings): VoicePlan {
+  const urls = voiceUrls(voiceId, modelBaseUrl);
+  return {
+    model: voiceId,
+    device: 'wasm',
+    dtype: 'fp32',
+    reason: 'Piper runs on WASM',
+    assets: {
+      ortWasmUrl: absoluteUrl(ortWasmUrl),
+      phonemizerWorkerUrl: absoluteUrl(phonemizerWorkerUrl),
+      phonemizerWasmUrl: absoluteUrl(phonemizerWasmUrl),
+      phonemizerDataUrl: absoluteUrl(phonemizerDataUrl),
+    },
+    source: { id: voiceId, ...urls, manifestFolder: modelBaseUrl ? absoluteUrl(modelBaseUrl) : undefined },
+  };
 }
 
 /** Silence kept before the first sound of a reply, ms (enough not to clip a soft onset). */

@@ -11,6 +11,7 @@ import { ORIGIN, recordedEvents } from './support/browser.ts';
 import { chunkRecords, openSpeakingPage, responseEnds, responses, sayInPage } from './support/speech.ts';
 import { transcribe } from './support/transcribe.ts';
 import { normalizeForWer as normalizeWords, wordErrorRate } from './support/wer.ts';
+import { splitClauses } from '../../src/speaking/speakable-text.ts';
 import { SCRATCH_DIR, silence, writeWav } from './support/wav.ts';
 import { join } from 'node:path';
 
@@ -226,6 +227,47 @@ test('in a spoken conversation listening resumes after the agent has spoken', as
     await expect
       .poll(() => page.evaluate(() => (window as unknown as { __streams: MediaStream[] }).__streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length))
       .toBe(0);
+  } finally {
+    await opened.close();
+  }
+});
+
+test('hundreds of clauses in one visit: no clause is lost to the phonemizer wearing out', async () => {
+  // espeak-ng as piper-tts-web runs it wears out after some 80–150 calls in one worker
+  // (workers/espeak-phonemizer.ts; in a 10-minute soak it failed twice). 50 replies of four
+  // clauses each, every clause synthesized before the reply is cut: 200 phonemizer calls,
+  // about as many as 20 minutes of conversation.
+  const reply = 'Sure, here is the answer. The harbour ferry leaves every hour, and the last one goes at nine in the evening.';
+  const clauses = splitClauses(reply).filter((clause) => clause.speech).length;
+  expect(clauses).toBe(4);
+  const opened = await openSpeakingPage();
+  try {
+    const { page } = opened;
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload());
+    const outcome = await page.evaluate(
+      async ({ text, perReply }) => {
+        const w = window as unknown as { __ttsChunks: unknown[] };
+        const agent = document.querySelector('voice-agent')!;
+        let errors = 0;
+        agent.addEventListener('voice-error', () => errors++);
+        let synthesized = 0;
+        for (let i = 0; i < 50 && errors === 0; i++) {
+          const before = w.__ttsChunks.length;
+          const said = agent.say(text);
+          const started = performance.now();
+          while (w.__ttsChunks.length < before + perReply && errors === 0 && performance.now() - started < 30_000) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          synthesized += w.__ttsChunks.length - before;
+          agent.interrupt();
+          await said;
+        }
+        return { synthesized, errors };
+      },
+      { text: reply, perReply: clauses },
+    );
+    expect(await recordedEvents(page, 'voice-error')).toEqual([]);
+    expect(outcome).toEqual({ synthesized: 50 * clauses, errors: 0 });
   } finally {
     await opened.close();
   }

@@ -7,10 +7,16 @@
  *
  * Once: the worker is restarted, the call retried, and the turn still gets its final
  * transcript. Every time: the call is retried once, then `worker-failed` is reported.
+ * The same for the voice's worker, killed as a reply's clauses are sent to it: the reply is
+ * still spoken whole once; every time, `worker-failed` and the reply ends (nothing hangs).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { errorCodes, finalSpeech, startAgent } from './support/agent.ts';
+import { agentState, errorCodes, finalSpeech, startAgent } from './support/agent.ts';
+import { soundSpan } from './support/audio-analysis.ts';
+import { readCapturedAudio } from './support/audio-tap.ts';
 import { agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
+import { openSpeakingPage, responseEnds, sayInPage } from './support/speech.ts';
+import { transcribe } from './support/transcribe.ts';
 import { paddedFixture } from './support/wav.ts';
 import { wordErrorRate } from './support/wer.ts';
 
@@ -20,23 +26,25 @@ const JFK = 'english-other/en_jfk_inaugural_1961.wav';
 const JFK_TEXT = 'And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country.';
 
 /**
- * Fault injection: the recognizer's workers (named `voice-agent-asr`) are terminated from
- * outside right after a `transcribe` call is posted to them, `kills` times in all.
+ * Fault injection: the workers named `workerName` are terminated from outside right after
+ * a `method` call is posted to them, `kills` times in all. `window.__killed[workerName]`
+ * counts the workers of that name created.
  */
-function killRecognizerOnTranscribe(kills: number): string {
+function killWorkerOnCall(workerName: string, method: string, kills: number): string {
   return `(() => {
     let left = ${kills};
-    window.__asrWorkers = 0;
+    window.__workersNamed ??= {};
+    window.__workersNamed[${JSON.stringify(workerName)}] = 0;
     const Base = window.Worker;
     window.Worker = class extends Base {
       constructor(url, options) {
         super(url, options);
-        if (options?.name !== 'voice-agent-asr') return;
-        window.__asrWorkers++;
+        if (options?.name !== ${JSON.stringify(workerName)}) return;
+        window.__workersNamed[${JSON.stringify(workerName)}]++;
         const post = this.postMessage.bind(this);
         this.postMessage = (message, transfer) => {
           post(message, transfer);
-          if (left > 0 && message?.type === 'APPLY' && message.path?.[0] === 'transcribe') {
+          if (left > 0 && message?.type === 'APPLY' && message.path?.[0] === ${JSON.stringify(method)}) {
             left--;
             this.terminate();
           }
@@ -46,7 +54,7 @@ function killRecognizerOnTranscribe(kills: number): string {
   })();`;
 }
 
-
+const killRecognizerOnTranscribe = (kills: number) => killWorkerOnCall('voice-agent-asr', 'transcribe', kills);
 
 function restarts(page: Page): Promise<{ what: string; cause: string }[]> {
   return page.evaluate(() =>
@@ -54,7 +62,9 @@ function restarts(page: Page): Promise<{ what: string; cause: string }[]> {
   );
 }
 
-const asrWorkers = (page: Page) => page.evaluate(() => (window as unknown as { __asrWorkers: number }).__asrWorkers);
+const workersNamed = (page: Page, name: string) =>
+  page.evaluate((wanted) => (window as unknown as { __workersNamed: Record<string, number> }).__workersNamed[wanted] ?? 0, name);
+const asrWorkers = (page: Page) => workersNamed(page, 'voice-agent-asr');
 
 test('the recognizer worker is terminated during a call: it is restarted, the call retried, and the speech still transcribed', async () => {
   const { path } = paddedFixture(JFK, 1, 4);
@@ -93,6 +103,50 @@ test('a recognizer worker that dies on every call: one retry, then worker-failed
     // The call was retried once on a restarted worker before giving up.
     expect(await restarts(page)).toHaveLength(1);
     expect(await asrWorkers(page)).toBeGreaterThanOrEqual(2);
+  } finally {
+    await opened.close();
+  }
+});
+
+const REPLY = 'Hello there, thanks for calling. The weather today is sunny and warm, with a light breeze from the west.';
+
+test('the voice worker is terminated as a reply is synthesized: it is restarted and the whole reply is spoken', async () => {
+  const opened = await openSpeakingPage({ initScripts: [killWorkerOnCall('voice-agent-tts', 'synthesize', 1)] });
+  try {
+    const { page } = opened;
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload());
+    await sayInPage(page, REPLY); // resolves when the reply has ended, however it ended
+    const [restart] = await restarts(page);
+    expect(restart?.what).toBe('speech synthesizer');
+    expect(restart!.cause).toMatch(/stopped answering|did not finish/);
+    expect(await workersNamed(page, 'voice-agent-tts')).toBe(2);
+    expect(await responseEnds(page)).toEqual([{ text: REPLY, heardText: REPLY, interrupted: false }]);
+    // It reached the speakers: Whisper hears the reply in the page's output.
+    // (Only the sound: the ~20 s of silence before the restart would push it past Whisper's 30 s window.)
+    const captured = await readCapturedAudio(page);
+    const span = soundSpan(captured.samples, captured.sampleRateHz)!;
+    const heard = await transcribe(captured.samples.subarray(span.start, span.end), captured.sampleRateHz);
+    expect(wordErrorRate(REPLY, heard).wer, heard).toBeLessThanOrEqual(0.15);
+    expect(await errorCodes(page)).toEqual([]);
+    expect(await agentState(page)).toBe('idle');
+  } finally {
+    await opened.close();
+  }
+});
+
+test('a voice worker that dies on every call: one retry, then worker-failed naming the synthesizer, and the reply ends', async () => {
+  const opened = await openSpeakingPage({ initScripts: [killWorkerOnCall('voice-agent-tts', 'synthesize', 1000)] });
+  try {
+    const { page } = opened;
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload());
+    await sayInPage(page, REPLY);
+    const failure = (await recordedEvents(page, 'voice-error')).find((e) => e.detail['code'] === 'worker-failed');
+    expect(String(failure?.detail['message'])).toMatch(/speech synthesizer/i);
+    expect(await restarts(page)).toHaveLength(1);
+    const [end] = await responseEnds(page);
+    expect(end).toMatchObject({ text: REPLY, heardText: '', interrupted: true });
+    // Two workers: the first, and the one the retry ran on; say() resolved, nothing hangs.
+    expect(await workersNamed(page, 'voice-agent-tts')).toBe(2);
   } finally {
     await opened.close();
   }

@@ -226,7 +226,9 @@ export class LoadTracker {
     if (!info.file) return;
     if (info.status === 'initiate' || info.status === 'download') this.lastFile = fileNameOf(info.file);
     if (info.status === 'progress') {
-      const progress = { file: fileNameOf(info.file), loaded: info.loaded ?? 0, total: info.total ?? 0 };
+      // The path inside the model folder (e.g. onnx/model_quantized.onnx): it tells apart
+      // files that share a name across subfolders.
+      const progress = { file: info.file, loaded: info.loaded ?? 0, total: info.total ?? 0 };
       void Promise.resolve(this.onProgress(progress)).catch(() => {});
     }
   };

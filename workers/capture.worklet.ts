@@ -38,6 +38,8 @@ class CaptureProcessor extends AudioWorkletProcessor {
       const message = event.data;
       if (!isCaptureControlMessage(message)) return;
       if (message.type === 'connect') {
+        // A new detector replaces the last one (whose worker is gone): frames go to it only.
+        this.framePort?.close();
         this.framePort = message.frames;
       } else {
         this.stopped = true;

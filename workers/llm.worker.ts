@@ -14,6 +14,7 @@ import type { ChatMessage } from '../src/answering/responder.ts';
 import type { LlmGenerateRequest, LlmGenerateResult, LlmLoadConfig, LlmWorkerApi } from '../src/platform/protocol.ts';
 import { PipelineSlot } from './transformers-env.ts';
 import { SerialQueue, namedError } from './worker-utils.ts';
+import { withoutSpecialTokens } from './special-tokens.ts';
 
 /** Used when the model's config does not say how long its context is. */
 const DEFAULT_CONTEXT_TOKENS = 2048;
@@ -60,8 +61,15 @@ function contextTokens(pipe: TextGenerationPipeline): number {
   return config.max_position_embeddings ?? DEFAULT_CONTEXT_TOKENS;
 }
 
+/**
+ * The chat template applied to `messages`. The visitor's turns and the model's earlier
+ * replies are untrusted: the model's control tokens are taken out of them (see
+ * {@link withoutSpecialTokens}); the page author's system prompt is used as given.
+ */
 function chatPrompt(pipe: TextGenerationPipeline, messages: readonly ChatMessage[]): string {
-  return pipe.tokenizer.apply_chat_template(messages.map((m) => ({ role: m.role, content: m.content })), {
+  const special = pipe.tokenizer.all_special_tokens ?? [];
+  const content = (m: ChatMessage) => (m.role === 'system' ? m.content : withoutSpecialTokens(m.content, special));
+  return pipe.tokenizer.apply_chat_template(messages.map((m) => ({ role: m.role, content: content(m) })), {
     tokenize: false,
     add_generation_prompt: true,
   }) as string;

@@ -134,9 +134,7 @@ export class MicController implements ReactiveController, MicrophonePort {
       node.port.onmessage = (event: MessageEvent<unknown>) => {
         if (isCaptureStatusMessage(event.data)) this.callbacks.onLevel(event.data.rms);
       };
-      const channel = new MessageChannel();
-      const connect: CaptureControlMessage = { type: 'connect', frames: channel.port1 };
-      node.port.postMessage(connect, [channel.port1]);
+      const frames = this.connectFrames(node);
 
       const source = context.createMediaStreamSource(stream);
       source.connect(node);
@@ -151,7 +149,7 @@ export class MicController implements ReactiveController, MicrophonePort {
       }, TRACK_CHECK_MS);
       // A device is ours again; until then (a failed attempt too) device changes keep being watched.
       this.unwatchDevices();
-      return channel.port2;
+      return frames;
     } catch (error) {
       const cancelled = generation !== this.generation;
       await this.release();
@@ -163,6 +161,18 @@ export class MicController implements ReactiveController, MicrophonePort {
         { cause: error },
       );
     }
+  }
+
+  /** A new frame port on the running capture (the worklet sends to the newest one only). */
+  reconnect(): MessagePort | null {
+    return this.node ? this.connectFrames(this.node) : null;
+  }
+
+  private connectFrames(node: AudioWorkletNode): MessagePort {
+    const channel = new MessageChannel();
+    const connect: CaptureControlMessage = { type: 'connect', frames: channel.port1 };
+    node.port.postMessage(connect, [channel.port1]);
+    return channel.port2;
   }
 
   /** Stops capture and releases the track, nodes and context. Safe to call any time. */

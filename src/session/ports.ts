@@ -28,6 +28,11 @@ import type { FileProgress, VadEvent } from '../platform/protocol.ts';
 export interface MicrophonePort {
   /** Asks for the microphone; resolves with the port the frames arrive on. */
   open(): Promise<MessagePort>;
+  /**
+   * A new port for the frames of the capture already running (the detector that had the
+   * last one is gone); null when nothing is being captured.
+   */
+  reconnect(): MessagePort | null;
   close(): Promise<void>;
 }
 

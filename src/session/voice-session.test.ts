@@ -25,6 +25,14 @@ class FakeMicrophone implements MicrophonePort {
     if (this.failWith) throw this.failWith;
     return new MessageChannel().port1;
   }
+  /** Frame ports handed out by reconnect() (null: capture not running). */
+  reconnected = 0;
+  capturing = true;
+  reconnect(): MessagePort | null {
+    if (!this.capturing) return null;
+    this.reconnected++;
+    return new MessageChannel().port1;
+  }
   async close(): Promise<void> {
     this.closed++;
   }
@@ -32,8 +40,11 @@ class FakeMicrophone implements MicrophonePort {
 
 class FakeTurnDetector implements TurnDetectorPort {
   readonly calls: string[] = [];
+  /** What load() throws (a model that will not load again). */
+  failLoadWith: Error | null = null;
   async load(): Promise<void> {
     this.calls.push('load');
+    if (this.failLoadWith) throw this.failLoadWith;
   }
   async start(): Promise<void> {
     this.calls.push('start');
@@ -466,6 +477,76 @@ describe('VoiceSession', () => {
     h.sinks.turnEvent(vad.end(32_000));
     expect(h.session.state).toBe('listening');
     expect(h.session.display.captions.at(-1)?.text).toBe('You spoke for 2.0 s');
+  });
+
+  describe("the detector's worker is lost while listening", () => {
+    const lost = () => new VoiceAgentError('worker-failed', 'The voice activity detector stopped answering (no reply for 8 s).');
+    const errorCodes = (h: Harness) =>
+      h.events.filter((e) => e.type === 'voice-error').map((e) => (e as Event & { detail: { code: string } }).detail.code);
+    const restarts = (h: Harness) =>
+      h.events.filter((e) => e.type === 'voice-debug' && (e as Event & { detail: { kind: string } }).detail.kind === 'worker-restarted');
+
+    it('replaces it on the running capture: no error, still listening, the next turn is heard', async () => {
+      const h = harness();
+      await h.session.start();
+      h.turns.calls.length = 0;
+      h.sinks.audioLost(lost());
+      await settle();
+      expect(h.turns.calls).toEqual(['dispose', 'load', 'start']);
+      expect(h.mic.reconnected).toBe(1);
+      expect(h.mic.opened).toBe(1); // no new permission prompt
+      expect(errorCodes(h)).toEqual([]);
+      expect(restarts(h)).toHaveLength(1);
+      expect(h.session.state).toBe('listening');
+      h.sinks.turnEvent(vad.onset());
+      h.sinks.turnEvent(vad.start());
+      h.sinks.turnEvent(vad.end());
+      expect(h.recognizer.calls).toContain('end 1');
+    });
+
+    it('mid-turn: the turn died with the worker, so the agent listens again instead of waiting for its end', async () => {
+      const h = harness();
+      await h.session.start();
+      h.sinks.turnEvent(vad.onset());
+      h.sinks.turnEvent(vad.start());
+      expect(h.session.state).toBe('user-speaking');
+      h.sinks.audioLost(lost());
+      await settle();
+      expect(h.session.state).toBe('listening');
+      expect(errorCodes(h)).toEqual([]);
+    });
+
+    it('an answer under way plays on', async () => {
+      const h = harness();
+      await speakingAfterOneTurn(h);
+      h.sinks.audioLost(lost());
+      await settle();
+      expect(h.session.state).toBe('speaking');
+      expect(h.speaker.calls).not.toContain('stop');
+      expect(errorCodes(h)).toEqual([]);
+    });
+
+    it('lost again within the window: worker-failed and listening stops', async () => {
+      const h = harness();
+      await h.session.start();
+      h.sinks.audioLost(lost());
+      await settle();
+      h.sinks.audioLost(lost());
+      await settle();
+      expect(errorCodes(h)).toEqual(['worker-failed']);
+      expect(h.session.state).toBe('error');
+      expect(h.mic.closed).toBeGreaterThan(0);
+    });
+
+    it('a replacement that will not load: worker-failed and listening stops', async () => {
+      const h = harness();
+      await h.session.start();
+      h.turns.failLoadWith = new VoiceAgentError('model-load-failed', 'silero_vad_v5.onnx could not be loaded.');
+      h.sinks.audioLost(lost());
+      await settle();
+      expect(errorCodes(h)).toEqual(['model-load-failed']);
+      expect(h.session.state).toBe('error');
+    });
   });
 
   describe('a microphone that goes away', () => {

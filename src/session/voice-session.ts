@@ -37,6 +37,12 @@ const MODEL_NAMES: Readonly<Record<string, string>> = {
 
 /** After the microphone is lost mid-turn, how long the closed turn's audio may take to come back from the detector. */
 const MIC_LOST_TURN_WAIT_MS = 2000;
+/**
+ * A detector worker lost while listening is replaced on the capture already running, at
+ * most once in this window; lost again within it, listening stops with `worker-failed`
+ * (a worker that dies again at once would otherwise be restarted for ever).
+ */
+export const DETECTOR_RESTART_WINDOW_MS = 60_000;
 
 /**
  * One conversation, without the DOM: it listens, hands the visitor's turns to the
@@ -80,6 +86,8 @@ export class VoiceSession {
   private reacquirePending = false;
   /** The audio was released with turns still awaiting transcripts: the recognizer finishes them first. */
   private finishingTurns = false;
+  /** When the detector's worker was last replaced (performance.now()), for DETECTOR_RESTART_WINDOW_MS. */
+  private detectorRestartedAt = Number.NEGATIVE_INFINITY;
 
   /** Captions, the last error and download progress, for the owner to show. */
   readonly display: SessionDisplay;
@@ -340,6 +348,40 @@ export class VoiceSession {
     this.input({ type: 'mic-lost', reason: error.code === 'mic-taken-over' ? 'taken' : 'ended' });
   }
 
+  /**
+   * The detector's worker crashed, stopped answering or failed while the microphone was
+   * held. Listening goes on: a new worker is loaded (Silero from the HTTP cache) and
+   * connected to the capture already running — no new permission prompt, the answer under
+   * way plays on. The turn the visitor was in the middle of died with the worker (its audio
+   * was there) and speech during the restart is not heard. Lost again within
+   * DETECTOR_RESTART_WINDOW_MS, or not restartable: `worker-failed`, listening stops.
+   */
+  private async handleDetectorLost(error: VoiceAgentError): Promise<void> {
+    const now = performance.now();
+    const generation = this.audioGeneration;
+    const fail = (failure: VoiceAgentError) => {
+      if (generation !== this.audioGeneration) return;
+      this.reportError(failure);
+      this.input({ type: 'audio-lost' });
+    };
+    if (!this.machine.micHeld || this.machine.state === 'loading' || now - this.detectorRestartedAt < DETECTOR_RESTART_WINDOW_MS) return fail(error);
+    this.detectorRestartedAt = now;
+    this.debugRecord({ kind: 'worker-restarted', what: 'voice activity detector', cause: error.message });
+    this.input({ type: 'turn-lost' });
+    this.machine.closeVadTurn();
+    const { turns, microphone } = this.ports;
+    try {
+      turns.dispose();
+      await turns.load();
+      if (generation !== this.audioGeneration) return;
+      const frames = microphone.reconnect();
+      if (!frames) return fail(error);
+      await turns.start(frames, this.settings.turnDetection, this.settings.debug);
+    } catch (cause) {
+      fail(VoiceAgentError.from(cause, 'worker-failed'));
+    }
+  }
+
   /** A microphone is there again after `mic-ended`: listen again (after the answer under way, if any). */
   private reacquireMic(): void {
     if (!this.micEnded || this.machine.micHeld) return;
@@ -357,10 +399,7 @@ export class VoiceSession {
 
   private readonly sinks: SessionSinks = {
     level: (rms) => this.handleLevel(rms),
-    audioLost: (error) => {
-      this.reportError(error);
-      this.input({ type: 'audio-lost' });
-    },
+    audioLost: (error) => void this.handleDetectorLost(error),
     micLost: (error) => void this.handleMicLost(error),
     micAvailable: () => this.reacquireMic(),
     recovered: (code) => this.recovered(code),

@@ -28,6 +28,7 @@ const INPUTS: readonly TurnInput[] = [
   { type: 'speech-end', transcribe: true, turn: TURN },
   { type: 'transcribed' },
   { type: 'misfire' },
+  { type: 'turn-lost' },
 ];
 
 const key = (input: TurnInput) =>
@@ -83,6 +84,7 @@ const EXPECTED: Partial<Record<AgentState, Record<string, [AgentState, TurnEffec
     'talk-released': ['user-speaking', effects('end-manual-turn')],
     'speech-end(transcribe=false)': ['listening', effects('deliver-turn')],
     'speech-end(transcribe=true)': ['transcribing', effects('deliver-turn')],
+    'turn-lost': ['listening', []],
   },
   transcribing: {
     ...MIC_LOST,
@@ -410,6 +412,13 @@ describe('speaking (speak-start / speak-end)', () => {
       expect(transition('user-speaking', { type: 'speech-end', transcribe: false, turn: TURN }, held('speaking'))).toEqual({
         state: 'listening',
         effects: effects('deliver-turn', 'drop-reply'),
+      });
+    });
+
+    it('a turn lost with the detector resumes the answer where it was', () => {
+      expect(transition('user-speaking', { type: 'turn-lost' }, held('speaking'))).toEqual({
+        state: 'speaking',
+        effects: effects('resume-reply'),
       });
     });
 

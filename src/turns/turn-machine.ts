@@ -75,6 +75,11 @@ export type TurnInput =
   | { readonly type: 'transcribed' }
   /** The VAD dropped a would-be turn as a misfire. */
   | { readonly type: 'misfire' }
+  /**
+   * The detector's worker was lost and replaced: the turn it held (if any) is gone with it,
+   * and no speech-end will come for it.
+   */
+  | { readonly type: 'turn-lost' }
   /** The agent's voice started playing (the first audio of a reply reached the output). */
   | { readonly type: 'speak-start' }
   /** The agent's voice stopped: everything queued was played, or it was interrupted. */
@@ -207,6 +212,9 @@ export function transition(
     case 'transcribed':
       return state === 'transcribing' ? go('listening') : stay(state);
 
+    case 'turn-lost':
+      return state === 'user-speaking' ? go('listening') : stay(state);
+
     case 'misfire':
     case 'barge-in':
     case 'words-heard':
@@ -264,6 +272,7 @@ function whileThinking(input: TurnInput, context: TurnContext): TransitionResult
     case 'speech-end':
     case 'transcribed':
     case 'misfire':
+    case 'turn-lost':
     case 'words-heard':
     case 'speak-end':
     case 'reply-start':
@@ -304,6 +313,7 @@ function whileSpeaking(input: TurnInput, context: TurnContext): TransitionResult
     case 'speech-end':
     case 'transcribed':
     case 'misfire':
+    case 'turn-lost':
     case 'words-heard':
     case 'speak-start':
     case 'reply-start':
@@ -333,6 +343,7 @@ function whileHeld(state: AgentState, input: TurnInput, context: TurnContext): T
     case 'words-heard':
       return go(state, { type: 'drop-reply' });
     case 'misfire':
+    case 'turn-lost':
       return state === 'user-speaking' ? resume() : null;
     case 'transcribed':
       return state === 'transcribing' ? resume() : null;

@@ -10,6 +10,15 @@ import { WorkerHandle, absoluteUrl } from '../platform/worker-handle.ts';
 import type { TurnDetectorPort } from '../session/ports.ts';
 import { SmartTurnController } from './smart-turn-controller.ts';
 
+/**
+ * How the detector's worker is watched while it segments frames. Its event loop is never
+ * busy for long (one Silero frame takes about a millisecond), so a ping left unanswered
+ * this long means the worker died without an `error` event (terminated, out of memory) or
+ * hangs: frames are no longer heard.
+ */
+export const VAD_HEARTBEAT_MS = 2000;
+export const VAD_UNANSWERED_MS = 8000;
+
 export interface VadControllerCallbacks {
   onEvent(event: VadEvent): void;
   onProgress(progress: FileProgress): void;
@@ -43,6 +52,8 @@ export class VadController implements ReactiveController, TurnDetectorPort {
   };
   /** The `model-base-url` Smart Turn last failed to load from (not retried until dispose()). */
   private smartTurnFailedFrom: string | null = null;
+  /** The heartbeat while frames are segmented (see {@link VAD_UNANSWERED_MS}). */
+  private watchdog: ReturnType<typeof setInterval> | undefined;
 
   constructor(host: ReactiveControllerHost, callbacks: VadControllerCallbacks) {
     this.callbacks = callbacks;
@@ -52,7 +63,10 @@ export class VadController implements ReactiveController, TurnDetectorPort {
     });
     this.worker = new WorkerHandle<VadWorkerApi>(
       () => new Worker(new URL('../../workers/vad.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-vad' }),
-      (error) => callbacks.onCrash(VoiceAgentError.workerFailed('voice activity detector', error)),
+      (error) => {
+        this.stopWatching();
+        callbacks.onCrash(VoiceAgentError.workerFailed('voice activity detector', error));
+      },
     );
     host.addController(this);
   }
@@ -117,13 +131,50 @@ export class VadController implements ReactiveController, TurnDetectorPort {
   /** Segments the frames arriving on `frames`; `reportFrames` adds per-frame debug records. */
   async start(frames: MessagePort, options: TurnDetectionOptions, reportFrames = false): Promise<void> {
     const endOfTurn = options.endOfTurn === 'smart-turn' && this.smartTurn.ready ? await this.smartTurn.connect() : undefined;
-    await this.worker.api.start(
-      Comlink.transfer(frames, [frames]),
-      options,
-      Comlink.proxy((event: VadEvent) => this.callbacks.onEvent(event)),
-      reportFrames,
-      endOfTurn ? Comlink.transfer(endOfTurn, [endOfTurn]) : undefined,
-    );
+    // Watched from the start call on: a worker lost during it would otherwise leave start() waiting for ever.
+    this.watch();
+    try {
+      await this.worker.api.start(
+        Comlink.transfer(frames, [frames]),
+        options,
+        Comlink.proxy((event: VadEvent) => this.callbacks.onEvent(event)),
+        reportFrames,
+        endOfTurn ? Comlink.transfer(endOfTurn, [endOfTurn]) : undefined,
+      );
+    } catch (error) {
+      this.stopWatching();
+      throw error;
+    }
+  }
+
+  /** Pings the worker every VAD_HEARTBEAT_MS; one silent for VAD_UNANSWERED_MS is terminated and reported lost. */
+  private watch(): void {
+    this.stopWatching();
+    let unansweredMs = 0;
+    let answered = true;
+    this.watchdog = setInterval(() => {
+      if (!answered) {
+        unansweredMs += VAD_HEARTBEAT_MS;
+        if (unansweredMs < VAD_UNANSWERED_MS) return;
+        this.stopWatching();
+        this.worker.terminate();
+        this.callbacks.onCrash(
+          new VoiceAgentError('worker-failed', `The voice activity detector stopped answering (no reply for ${VAD_UNANSWERED_MS / 1000} s).`),
+        );
+        return;
+      }
+      answered = false;
+      unansweredMs = 0;
+      this.worker.ping().then(
+        () => (answered = true),
+        () => {},
+      );
+    }, VAD_HEARTBEAT_MS);
+  }
+
+  private stopWatching(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
   }
 
   async configure(options: TurnDetectionOptions): Promise<void> {
@@ -150,6 +201,7 @@ export class VadController implements ReactiveController, TurnDetectorPort {
 
   /** Terminates the workers; a later load() starts fresh ones. */
   dispose(): void {
+    this.stopWatching();
     this.worker.terminate();
     this.smartTurn.dispose();
     this.smartTurnFailedFrom = null;

@@ -9,6 +9,8 @@
  * transcript. Every time: the call is retried once, then `worker-failed` is reported.
  * The same for the voice's worker, killed as a reply's clauses are sent to it: the reply is
  * still spoken whole once; every time, `worker-failed` and the reply ends (nothing hangs).
+ * And the voice activity detector's worker, terminated while the agent listens: replaced on
+ * the running capture, the speech after it still heard; killed again, `worker-failed`.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { agentState, errorCodes, finalSpeech, startAgent } from './support/agent.ts';
@@ -53,6 +55,28 @@ function killWorkerOnCall(workerName: string, method: string, kills: number): st
     };
   })();`;
 }
+
+/** Keeps every worker named `workerName` in `window.__workersKept` so the test can terminate one from outside. */
+function keepWorkersNamed(workerName: string): string {
+  return `(() => {
+    window.__workersKept = [];
+    const Base = window.Worker;
+    window.Worker = class extends Base {
+      constructor(url, options) {
+        super(url, options);
+        if (options?.name === ${JSON.stringify(workerName)}) window.__workersKept.push(this);
+      }
+    };
+  })();`;
+}
+
+/** Terminates the newest kept worker; returns how many were kept. */
+const terminateNewestKept = (page: Page) =>
+  page.evaluate(() => {
+    const kept = (window as unknown as { __workersKept: Worker[] }).__workersKept;
+    kept.at(-1)?.terminate();
+    return kept.length;
+  });
 
 const killRecognizerOnTranscribe = (kills: number) => killWorkerOnCall('voice-agent-asr', 'transcribe', kills);
 
@@ -147,6 +171,39 @@ test('a voice worker that dies on every call: one retry, then worker-failed nami
     expect(end).toMatchObject({ text: REPLY, heardText: '', interrupted: true });
     // Two workers: the first, and the one the retry ran on; say() resolved, nothing hangs.
     expect(await workersNamed(page, 'voice-agent-tts')).toBe(2);
+  } finally {
+    await opened.close();
+  }
+});
+
+test('the voice activity detector is terminated while listening: a new one takes the running capture and the speech after it is heard; terminated again, worker-failed', async () => {
+  // 16 s of silence first: the loss is noticed (heartbeat, ~10 s) and the detector replaced before JFK speaks.
+  const { path } = paddedFixture(JFK, 16, 30);
+  const opened = await openAgentPage({ micWav: path, body: agentMarkup('debug'), initScripts: [keepWorkersNamed('voice-agent-vad')] });
+  try {
+    const { page } = opened;
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload());
+    await startAgent(page);
+    expect(await terminateNewestKept(page)).toBe(1);
+    await expect.poll(() => restarts(page), { timeout: 30_000 }).toHaveLength(1);
+    const [restart] = await restarts(page);
+    expect(restart!.what).toBe('voice activity detector');
+    expect(restart!.cause).toMatch(/stopped answering/);
+    expect(await errorCodes(page)).toEqual([]);
+    expect(await agentState(page)).toBe('listening');
+    // JFK, spoken after the replacement, is segmented and transcribed as usual.
+    await expect
+      .poll(async () => wordErrorRate(JFK_TEXT, (await finalSpeech(page)).join(' ')).wer, { timeout: 90_000 })
+      .toBeLessThan(0.3);
+    expect(await errorCodes(page)).toEqual([]);
+
+    // Lost again within a minute: not restarted for ever — worker-failed, listening stops.
+    expect(await terminateNewestKept(page)).toBe(2);
+    await expect.poll(() => errorCodes(page), { timeout: 30_000 }).toContain('worker-failed');
+    const failure = (await recordedEvents(page, 'voice-error')).find((e) => e.detail['code'] === 'worker-failed')!;
+    expect(String(failure.detail['message'])).toMatch(/voice activity detector/i);
+    expect(await agentState(page)).toBe('error');
+    expect(await restarts(page)).toHaveLength(1);
   } finally {
     await opened.close();
   }

@@ -19,6 +19,7 @@
  *    a failed WebGPU call on WASM), `dispose()` → `lifecycle.dispose()`.
  */
 import { VoiceAgentError, describeCause } from './errors.ts';
+import { startHeartbeat } from './heartbeat.ts';
 import type { FileProgress } from './protocol.ts';
 
 /** What the browser offers, as measured (not guessed from the user agent). */
@@ -177,49 +178,16 @@ class StaleError extends VoiceAgentError {}
 /** A supervised call's worker stopped answering (unanswered heartbeat or deadline passed). */
 class WorkerLostError extends VoiceAgentError {}
 
-/**
- * Watches one call's worker: pings it every `heartbeatMs` and rejects `lost` when a ping
- * stays unanswered for `unansweredMs` or the call outlives `deadlineMs`. Timer-driven
- * (no clock reads), so fake timers drive it in tests.
- */
+/** Watches one call's worker (see {@link startHeartbeat}): `lost` rejects when it is lost. */
 function watchWorker<Api>(held: Held<Api>, supervision: Supervision, what: string): { lost: Promise<never>; stop: () => void } {
   let reject: (error: VoiceAgentError) => void = () => {};
   const lost = new Promise<never>((_, rej) => {
     reject = rej;
   });
   lost.catch(() => {});
-  const { heartbeatMs, unansweredMs, deadlineMs } = supervision;
-  let unansweredFor = 0;
-  let waiting = false;
-  const beat = setInterval(() => {
-    if (waiting) {
-      unansweredFor += heartbeatMs;
-      if (unansweredFor >= unansweredMs) {
-        reject(new WorkerLostError('worker-failed', `The ${what} stopped answering (no reply for ${Math.round(unansweredFor / 1000)} s).`));
-      }
-      return;
-    }
-    if (!held.worker.ping) return;
-    waiting = true;
-    unansweredFor = 0;
-    held.worker.ping().then(
-      () => {
-        waiting = false;
-      },
-      () => {},
-    );
-  }, heartbeatMs);
-  const deadline = setTimeout(
-    () => reject(new WorkerLostError('worker-failed', `The ${what} did not finish a call within ${Math.round(deadlineMs / 1000)} s.`)),
-    deadlineMs,
-  );
-  return {
-    lost,
-    stop: () => {
-      clearInterval(beat);
-      clearTimeout(deadline);
-    },
-  };
+  const ping = held.worker.ping ? () => held.worker.ping!() : undefined;
+  const stop = startHeartbeat(ping, supervision, what, (why) => reject(new WorkerLostError('worker-failed', why)));
+  return { lost, stop };
 }
 
 /** The shared model lifecycle: see the module comment. */

@@ -538,6 +538,19 @@ describe('VoiceSession', () => {
       expect(h.mic.closed).toBeGreaterThan(0);
     });
 
+    it('the capture ended while the replacement loaded: the loss is reported and listening stops', async () => {
+      const h = harness();
+      await h.session.start();
+      h.turns.calls.length = 0;
+      h.mic.capturing = false;
+      h.sinks.audioLost(lost());
+      await settle();
+      expect(h.mic.reconnected).toBe(0);
+      expect(h.turns.calls).toEqual(['dispose', 'load', 'dispose']); // never started, freed as listening stops
+      expect(errorCodes(h)).toEqual(['worker-failed']);
+      expect(h.session.state).toBe('error');
+    });
+
     it('a replacement that will not load: worker-failed and listening stops', async () => {
       const h = harness();
       await h.session.start();

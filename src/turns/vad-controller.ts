@@ -3,6 +3,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import sileroModelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { VoiceAgentError } from '../platform/errors.ts';
+import { startHeartbeat } from '../platform/heartbeat.ts';
 import { assertLocalOnly } from '../platform/local-only.ts';
 import type { EndOfTurnMode, TurnDetectionOptions } from '../platform/options.ts';
 import type { FileProgress, VadEvent, VadWorkerApi } from '../platform/protocol.ts';
@@ -52,8 +53,8 @@ export class VadController implements ReactiveController, TurnDetectorPort {
   };
   /** The `model-base-url` Smart Turn last failed to load from (not retried until dispose()). */
   private smartTurnFailedFrom: string | null = null;
-  /** The heartbeat while frames are segmented (see {@link VAD_UNANSWERED_MS}). */
-  private watchdog: ReturnType<typeof setInterval> | undefined;
+  /** Stops the heartbeat that runs while frames are segmented (see {@link VAD_UNANSWERED_MS}). */
+  private stopWatching: () => void = () => {};
 
   constructor(host: ReactiveControllerHost, callbacks: VadControllerCallbacks) {
     this.callbacks = callbacks;
@@ -150,31 +151,16 @@ export class VadController implements ReactiveController, TurnDetectorPort {
   /** Pings the worker every VAD_HEARTBEAT_MS; one silent for VAD_UNANSWERED_MS is terminated and reported lost. */
   private watch(): void {
     this.stopWatching();
-    let unansweredMs = 0;
-    let answered = true;
-    this.watchdog = setInterval(() => {
-      if (!answered) {
-        unansweredMs += VAD_HEARTBEAT_MS;
-        if (unansweredMs < VAD_UNANSWERED_MS) return;
-        this.stopWatching();
+    this.stopWatching = startHeartbeat(
+      () => this.worker.ping(),
+      { heartbeatMs: VAD_HEARTBEAT_MS, unansweredMs: VAD_UNANSWERED_MS },
+      'voice activity detector',
+      (why) => {
+        this.stopWatching = () => {};
         this.worker.terminate();
-        this.callbacks.onCrash(
-          new VoiceAgentError('worker-failed', `The voice activity detector stopped answering (no reply for ${VAD_UNANSWERED_MS / 1000} s).`),
-        );
-        return;
-      }
-      answered = false;
-      unansweredMs = 0;
-      this.worker.ping().then(
-        () => (answered = true),
-        () => {},
-      );
-    }, VAD_HEARTBEAT_MS);
-  }
-
-  private stopWatching(): void {
-    clearInterval(this.watchdog);
-    this.watchdog = undefined;
+        this.callbacks.onCrash(new VoiceAgentError('worker-failed', why));
+      },
+    );
   }
 
   async configure(options: TurnDetectionOptions): Promise<void> {

@@ -6,7 +6,7 @@ import { LocalLlmResponder, type LocalLlmBackend, type TextArrival } from './loc
 import type { FileProgress, LlmGenerateResult, LlmWorkerApi } from '../platform/protocol.ts';
 import type { Responder } from './responder.ts';
 import type { VoiceDebugDetail } from '../events/debug.ts';
-import { ModelLifecycle } from '../platform/model-lifecycle.ts';
+import { ModelLifecycle, type Supervision } from '../platform/model-lifecycle.ts';
 import { loadTransformersPlan } from '../platform/model-runtime.ts';
 import { WorkerHandle } from '../platform/worker-handle.ts';
 
@@ -26,11 +26,24 @@ export interface LocalLlmCallbacks {
 }
 
 /**
+ * How a generation's worker is watched. The worker answers pings between tokens (it yields
+ * to its message queue after each), so a ping left unanswered for 20 s means it died or
+ * hangs. The deadline is only a backstop (the token limit ends every generation): a long
+ * reply on a slow CPU takes minutes.
+ */
+export const LLM_SUPERVISION: Supervision = { heartbeatMs: 3000, unansweredMs: 20_000, deadlineMs: 300_000 };
+
+/**
  * Owns the local LLM worker (`local-llm`): plans device and dtype from the measured
  * browser (`planLocalLlm`), loads the model with progress (falling back from WebGPU to
  * WASM once if the GPU load fails), and serves turns through {@link responder}. The worker
  * lives until the element is disconnected or the settings change; a failed load is
  * retried by the next turn.
+ *
+ * A worker lost during a generation (crashed, terminated, hung) is replaced and the
+ * generation run again once ({@link LLM_SUPERVISION}); lost again: `worker-failed`.
+ * Decoding is greedy, so the rerun repeats the words already passed on: those are
+ * skipped, and the reply goes on from where it was cut ({@link skipRepeatedText}).
  */
 export class LocalLlmController implements ReactiveController {
   /** The responder for the conversation loop (stable; uses the current settings). */
@@ -59,12 +72,28 @@ export class LocalLlmController implements ReactiveController {
       load: (api, plan, settings, onProgress) => loadTransformersPlan(api, plan, settings.modelBaseUrl, 4, onProgress, settings.localOnly),
       onProgress: (progress) => this.callbacks.onProgress(progress),
       onError: (error) => this.callbacks.onError(error),
+      supervise: LLM_SUPERVISION,
+      onRestarted: (cause) => this.callbacks.onDebug({ kind: 'worker-restarted', what: 'language model', cause }),
       onReady: (plan, { loadMs }) =>
         this.callbacks.onDebug({ kind: 'llm-ready', model: plan.model, device: plan.device, dtype: plan.dtype, reason: plan.reason, loadMs }),
     });
     const backend: LocalLlmBackend = {
       load: () => this.load(),
-      generate: (request, onText) => this.model.call((api) => api.generate(request, Comlink.proxy(onText))),
+      generate: (request, onText) => {
+        const delivered = { text: '' };
+        let attempts = 0;
+        return this.model.call(async (api) => {
+          const onAttemptText = attempts++ === 0 ? passOn(delivered, onText) : skipRepeatedText(delivered, onText);
+          const result = await api.generate(request, Comlink.proxy(onAttemptText));
+          if (onAttemptText.diverged) {
+            throw new VoiceAgentError(
+              'worker-failed',
+              'The language model stopped mid-reply and its restarted worker said something else; the reply ends where it was cut.',
+            );
+          }
+          return result;
+        });
+      },
       stop: async (id) => {
         await this.model.api?.stop(id);
       },
@@ -104,4 +133,41 @@ export class LocalLlmController implements ReactiveController {
     const maxNewTokens = this.model.settings?.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
     this.callbacks.onDebug({ kind: 'llm-generation', turnId, maxNewTokens, ...arrival, ...result });
   }
+}
+
+/** A generation's text callback that also tells whether a rerun strayed from the words already passed on. */
+type AttemptTextCallback = ((text: string) => void) & { diverged?: boolean };
+
+/** The first attempt: every piece is passed on and remembered. */
+function passOn(delivered: { text: string }, onText: (text: string) => void): AttemptTextCallback {
+  return (text) => {
+    delivered.text += text;
+    onText(text);
+  };
+}
+
+/**
+ * A rerun after a lost worker: greedy decoding repeats the text already passed on, which
+ * is skipped; what comes after it is passed on. A rerun that says something else (it
+ * should not: same weights, same plan) is marked `diverged` and passes nothing more on.
+ */
+export function skipRepeatedText(delivered: { text: string }, onText: (text: string) => void): AttemptTextCallback {
+  let replayed = '';
+  const callback: AttemptTextCallback = (text) => {
+    if (callback.diverged) return;
+    replayed += text;
+    const said = delivered.text;
+    if (replayed.length <= said.length) {
+      if (!said.startsWith(replayed)) callback.diverged = true;
+      return;
+    }
+    if (!replayed.startsWith(said)) {
+      callback.diverged = true;
+      return;
+    }
+    const fresh = replayed.slice(said.length);
+    delivered.text = replayed;
+    onText(fresh);
+  };
+  return callback;
 }

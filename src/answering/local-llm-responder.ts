@@ -37,6 +37,8 @@ export interface TextArrival {
   readonly deltas: number;
   /** Wall-clock time the first piece arrived (null: none). */
   readonly firstTextAt: number | null;
+  /** The pieces joined: the reply as it reached the page. */
+  readonly text: string;
 }
 
 export class LocalLlmResponder implements Responder {
@@ -65,6 +67,7 @@ export class LocalLlmResponder implements Responder {
     const pending: string[] = [];
     let firstTextAt: number | null = null;
     let deltas = 0;
+    let text = '';
     let settled = false;
     let failure: unknown = null;
     let wake: (() => void) | null = null;
@@ -79,15 +82,16 @@ export class LocalLlmResponder implements Responder {
 
     signal.addEventListener('abort', notify, { once: true });
     this.backend
-      .generate({ id, messages, maxNewTokens: this.options.maxNewTokens() }, (text) => {
-        if (settled || !text) return;
+      .generate({ id, messages, maxNewTokens: this.options.maxNewTokens() }, (piece) => {
+        if (settled || !piece) return;
         firstTextAt ??= performance.timeOrigin + performance.now();
         deltas++;
-        pending.push(text);
+        text += piece;
+        pending.push(piece);
         notify();
       })
       .then(
-        (result) => this.options.onGeneration?.(turnId, result, { deltas, firstTextAt }),
+        (result) => this.options.onGeneration?.(turnId, result, { deltas, firstTextAt, text }),
         (error: unknown) => {
           failure = error;
         },

@@ -70,8 +70,8 @@ export type VoiceDebugDetail =
       TextArrival & {
         /**
          * One local LLM reply ended: the exact prompt (chat template applied), tokens
-         * generated and why it stopped, and how many text pieces reached the page and when
-         * the first did (wall clock, comparable with `finishedAt`).
+         * generated and why it stopped, and how many text pieces reached the page, when
+         * the first did (wall clock, comparable with `finishedAt`) and their text joined.
          */
         readonly kind: 'llm-generation';
         readonly turnId: number;

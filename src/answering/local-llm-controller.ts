@@ -80,10 +80,10 @@ export class LocalLlmController implements ReactiveController {
     const backend: LocalLlmBackend = {
       load: () => this.load(),
       generate: (request, onText) => {
+        // Shared by the attempts: on the first nothing was said yet, so every piece is new.
         const delivered = { text: '' };
-        let attempts = 0;
         return this.model.call(async (api) => {
-          const onAttemptText = attempts++ === 0 ? passOn(delivered, onText) : skipRepeatedText(delivered, onText);
+          const onAttemptText = skipRepeatedText(delivered, onText);
           const result = await api.generate(request, Comlink.proxy(onAttemptText));
           if (onAttemptText.diverged) {
             throw new VoiceAgentError(
@@ -138,17 +138,9 @@ export class LocalLlmController implements ReactiveController {
 /** A generation's text callback that also tells whether a rerun strayed from the words already passed on. */
 type AttemptTextCallback = ((text: string) => void) & { diverged?: boolean };
 
-/** The first attempt: every piece is passed on and remembered. */
-function passOn(delivered: { text: string }, onText: (text: string) => void): AttemptTextCallback {
-  return (text) => {
-    delivered.text += text;
-    onText(text);
-  };
-}
-
 /**
- * A rerun after a lost worker: greedy decoding repeats the text already passed on, which
- * is skipped; what comes after it is passed on. A rerun that says something else (it
+ * One attempt at a generation. After a lost worker, greedy decoding repeats the text
+ * already passed on (`delivered`), which is skipped; what comes after it is passed on. A rerun that says something else (it
  * should not: same weights, same plan) is marked `diverged` and passes nothing more on.
  */
 export function skipRepeatedText(delivered: { text: string }, onText: (text: string) => void): AttemptTextCallback {

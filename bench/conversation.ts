@@ -100,10 +100,18 @@ async function main() {
     // Baseline per answered turn, from the same run's stage timings.
     const baseline: number[] = [];
     const stages: { eotMs: number; asrMs: number; llmMs: number; ttsMs: number }[] = [];
+    const finals = (await recordedEvents(page, 'voice-transcript')).filter((t) => t.detail['final'] === true);
+    /** The turn's final transcript: the first after its speech-end (which is dispatched first). */
+    const finalAfter = (at: number) => finals.find((t) => t.at >= at)?.at ?? Infinity;
     ends.forEach((end, i) => {
       const from = end.at;
       const to = ends[i + 1]?.at ?? Infinity;
-      const asr = asrJobs.filter((j) => j.at >= from && j.at < to);
+      // The recognizer's calls for this turn: after the previous turn's final transcript, up to
+      // this one's. A call made during the visitor's pause may have finished before the turn
+      // ended (and become its final), so the window cannot start at the speech-end.
+      const previousFinal = i > 0 ? finalAfter(ends[i - 1]!.at) : -Infinity;
+      const thisFinal = finalAfter(from);
+      const asr = asrJobs.filter((j) => j.at > previousFinal && j.at <= thisFinal);
       const turnAsr = asr.reduce((best, j) => ((j.audioSeconds ?? 0) > (best?.audioSeconds ?? -1) ? j : best), asr[0]);
       const chunks = tts.filter((c) => c.chunk!.saidAt >= from && c.chunk!.saidAt < to);
       const request = llm.requests[i];

@@ -275,6 +275,8 @@ export class AsrController implements ReactiveController, RecognizerPort {
       while (this.pending.length > 0) {
         this.pending.sort((a, b) => a.turnId - b.turnId);
         const { turnId, turn, job } = this.pending.shift()!;
+        // The turn may have finished while this job waited (a partial queued behind its final).
+        if (this.turns.get(turnId) !== turn) continue;
         const generation = this.generation;
         let result: AsrResult | null = null;
         const started = performance.now();

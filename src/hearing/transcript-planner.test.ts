@@ -68,6 +68,43 @@ describe('TranscriptPlanner', () => {
     expect(planner.complete(final!, fakeText(final!)).final).toBe('[0-3600] [3600-5200]');
   });
 
+  it('a pause job that came back before the turn ended is the final: no second call', () => {
+    const planner = new TranscriptPlanner({ ...config, partialEveryMs: 10_000 });
+    const outputs = stream(planner, 0, 2300, 2000);
+    const pause = outputs.find((o) => o.job)!.job!;
+    // A fast recognizer: the pause job is done while the end-of-turn silence is waited out.
+    expect(planner.complete(pause, fakeText(pause)).partial).toBe('[0-2200]');
+    planner.append(ramp(2300, 100), 400);
+    const end = planner.endTurn(ramp(0, 2492), 2000);
+    expect(end.final).toBe('[0-2200]');
+    expect(end.job).toBeUndefined();
+    expect(planner.finished).toBe(true);
+  });
+
+  it('a finished pause job that missed later words is not the final', () => {
+    const planner = new TranscriptPlanner({ ...config, partialEveryMs: 10_000 });
+    const pause = stream(planner, 0, 1400, 1200).find((o) => o.job)!.job!;
+    planner.complete(pause, fakeText(pause));
+    // One more short word after the pause job came back, then the turn ends.
+    stream(planner, 1400, 1700, 1600);
+    const end = planner.endTurn(ramp(0, 1792), 1600);
+    expect(end.final).toBeUndefined();
+    expect(end.job).toMatchObject({ kind: 'final', fromSample: 0, toSample: 1792 });
+  });
+
+  it('a finished pause job over different samples (the turn\'s start was trimmed) is not the final', () => {
+    const planner = new TranscriptPlanner({ ...config, partialEveryMs: 10_000 });
+    const pause = stream(planner, 0, 2300, 2000).find((o) => o.job)!.job!;
+    planner.complete(pause, fakeText(pause));
+    // The final audio has its first 300 ms silenced (a barge-in's echo trimmed).
+    const trimmed = ramp(0, 2492);
+    trimmed.fill(0, 0, 300);
+    const end = planner.endTurn(trimmed, 2000);
+    expect(end.final).toBeUndefined();
+    expect(end.job).toMatchObject({ kind: 'final', fromSample: 0, toSample: 2492 });
+    expect(end.job!.audio[0]).toBe(0);
+  });
+
   it('does not commit a short stretch: Whisper gets the context', () => {
     const planner = new TranscriptPlanner({ ...config, partialEveryMs: 10_000 });
     const pause = stream(planner, 0, 1400, 1200).find((o) => o.job)!.job!;

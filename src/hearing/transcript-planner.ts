@@ -88,6 +88,8 @@ export class TranscriptPlanner {
   /** End of speech (in samples) covered by the latest job started since the last commit. */
   private coveredSpeech = 0;
   private inFlight: TranscriptJob | null = null;
+  /** The latest job that came back, with its text: the final transcript if it heard the whole turn. */
+  private heard: { job: TranscriptJob; text: string } | null = null;
   private nextId = 1;
   /** Ends of streamed chunks that lay in a pause of ≥ pauseMs: where a long turn may be cut. */
   private readonly pausePoints: { sample: number; trailing: number }[] = [];
@@ -141,6 +143,10 @@ export class TranscriptPlanner {
     this.length = audio.length;
     this.ending = { length: audio.length, lastSpeechSample: Math.min(lastSpeechSample, audio.length) };
     if (this.committedSamples >= this.ending.lastSpeechSample) return this.finish('');
+    // A pause job that already came back may have heard everything: with a recognizer
+    // faster than the end-of-turn wait it usually has, and a second call would only add
+    // its own time to the visitor's wait.
+    if (!this.inFlight && this.heard && this.heardWholeTurn(this.heard.job)) return this.finish(this.heard.text);
     return this.schedule();
   }
 
@@ -149,12 +155,8 @@ export class TranscriptPlanner {
     if (this.inFlight?.id !== job.id) return {};
     this.inFlight = null;
     if (this.done) return {};
-    const jobSpeechEnd = job.toSample - job.trailingSilenceSamples;
-    const ending = this.ending;
-    if (ending && job.fromSample === this.committedSamples && jobSpeechEnd >= ending.lastSpeechSample) {
-      // The job heard everything the visitor said in this turn.
-      return this.finish(text);
-    }
+    if (this.heardWholeTurn(job)) return this.finish(text);
+    this.heard = { job, text };
     const pausedLongEnough = job.trailingSilenceSamples >= this.samples(this.config.pauseMs);
     const longEnough = job.toSample - job.fromSample >= this.samples(this.config.minCommitMs);
     if (job.kind !== 'final' && pausedLongEnough && longEnough && this.length > job.toSample) {
@@ -196,6 +198,22 @@ export class TranscriptPlanner {
       return { job: this.start('partial', this.length, this.trailingSilence) };
     }
     return {};
+  }
+
+  /**
+   * Did `job` hear everything the visitor said in the ended turn? It must start where the
+   * uncommitted audio starts, reach past the last voiced sample, and have heard the same
+   * samples as the final audio (a barge-in's echo trim may have changed the turn's start).
+   */
+  private heardWholeTurn(job: TranscriptJob): boolean {
+    const ending = this.ending;
+    if (!ending || job.fromSample !== this.committedSamples) return false;
+    if (job.toSample - job.trailingSilenceSamples < ending.lastSpeechSample) return false;
+    const compared = Math.min(job.toSample, ending.length) - job.fromSample;
+    for (let i = 0; i < compared; i++) {
+      if (job.audio[i] !== this.audio[job.fromSample + i]) return false;
+    }
+    return true;
   }
 
   /** The latest pause that leaves a committable stretch no longer than maxJobMs. */

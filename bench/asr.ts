@@ -46,6 +46,9 @@ const RECOGNIZERS = [
   // The same recognizer with the semantic end-of-turn: a finished turn ends 160 ms into the
   // pause (plus Smart Turn's time) instead of after the 500 ms silence.
   { name: 'moonshine-smart-turn', label: 'Moonshine tiny, end-of-turn="smart-turn"', attributes: 'asr-model="" asr-dtype="" end-of-turn="smart-turn"' },
+  // The default with a shorter end-of-turn wait: the final is ready when the turn ends, so
+  // the wait is most of the latency; this shows what a shorter one buys and costs.
+  { name: 'moonshine-400', label: 'Moonshine tiny, silence-ms="400"', attributes: 'asr-model="" asr-dtype="" silence-ms="400"' },
   { name: 'tiny.en', label: 'Whisper tiny.en', attributes: 'asr-model="Xenova/whisper-tiny.en"' },
   { name: 'base', label: 'Whisper base', attributes: 'asr-model="Xenova/whisper-base"' },
 ] as const;

@@ -1,6 +1,7 @@
 /**
  * Soak benchmark (not a test): `npm run bench:soak` (after `npm run build`);
- * `SOAK_MINUTES` sets the length (default 30).
+ * `SOAK_MINUTES` sets the length (default 30). `SOAK_HEAP_SNAPSHOTS=<folder>` also saves a heap
+ * snapshot of the page at every sample; `npx tsx bench/heap-diff.ts <a> <b>` compares two.
  *
  * The built `<voice-agent>` in one long-lived page hears real spoken questions, some of them
  * barge-ins, with an LLM 500, an LLM stall and the microphone going away sprinkled in (the
@@ -34,6 +35,7 @@ async function main() {
       llm,
       durationMs: MINUTES * 60_000,
       log: (line) => process.stderr.write(`… ${line}\n`),
+      ...(process.env.SOAK_HEAP_SNAPSHOTS ? { heapSnapshotDir: process.env.SOAK_HEAP_SNAPSHOTS } : {}),
     });
     const windows = comparisonWindows(run.durationMs);
     const since = (wall: number) => wall - run.startedAtWall;

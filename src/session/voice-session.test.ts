@@ -85,9 +85,12 @@ class FakeRecognizer implements RecognizerPort {
   appendAudio(turnId: number, audio: Float32Array): void {
     this.calls.push(`append ${turnId} ${audio.length}`);
   }
+  /** Set: endTurn reports this final transcript before it returns (a pause job already heard the turn). */
+  finalAtEnd: ((turnId: number) => void) | null = null;
   endTurn(turnId: number, audio: Float32Array): void {
     this.calls.push(`end ${turnId}`);
     this.endedAudio = audio;
+    this.finalAtEnd?.(turnId);
   }
   dispose(): void {
     this.calls.push('dispose');
@@ -333,6 +336,21 @@ describe('VoiceSession', () => {
     expect(metrics.detail['turnId']).toBe(1);
     expect(metrics.detail['source']).toBe('speech');
     expect(typeof metrics.detail['voiceToVoiceMs']).toBe('number');
+  });
+
+  it('answers a turn whose final transcript the recognizer reports while the turn is being handed over', async () => {
+    const h = harness();
+    h.recognizer.finalAtEnd = (turnId) => h.sinks.transcript({ turnId, text: 'What time is it?', final: true, language: 'en' });
+    await h.session.start();
+    h.sinks.turnEvent(vad.onset());
+    h.sinks.turnEvent(vad.start());
+    h.sinks.turnEvent(vad.end());
+    await settle();
+    expect(h.responder.turns).toEqual(['What time is it?']);
+    expect(h.session.state).toBe('speaking');
+    h.responder.complete();
+    h.speaker.finish();
+    expect(h.states()).toEqual(['loading', 'listening', 'user-speaking', 'transcribing', 'listening', 'thinking', 'speaking', 'listening']);
   });
 
   it('starts loading the voice and the responder on start() without waiting for them', async () => {

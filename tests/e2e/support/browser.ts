@@ -18,7 +18,19 @@ export interface LaunchOptions {
   /** WAV played as the microphone (absolute path). Omit for no fake audio file. */
   readonly micWav?: string;
   readonly extraArgs?: readonly string[];
+  /**
+   * Let Chromium throttle and background pages as it does for a visitor: Playwright
+   * otherwise launches it with switches that keep every page running at full pace.
+   */
+  readonly backgroundThrottling?: boolean;
 }
+
+/** Playwright's switches that stop Chromium from throttling background pages. */
+const ANTI_THROTTLING_SWITCHES = [
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-renderer-backgrounding',
+];
 
 export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   const args = [
@@ -29,7 +41,8 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
     ...(options.micWav ? [`--use-file-for-fake-audio-capture=${options.micWav}%noloop`] : []),
     ...(options.extraArgs ?? []),
   ];
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args, ignoreDefaultArgs: ['--mute-audio'] });
+  const ignoreDefaultArgs = ['--mute-audio', ...(options.backgroundThrottling ? ANTI_THROTTLING_SWITCHES : [])];
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args, ignoreDefaultArgs });
 }
 
 /**

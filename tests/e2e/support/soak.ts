@@ -21,9 +21,9 @@
  * The harness's own records are moved out of the page as the run goes (`drainingRecorder`),
  * so that the heap measured is the element's, not the test's.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Page } from '@playwright/test';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CDPSession, Page } from '@playwright/test';
 import { agentMarkup, openAgentPage, resourceCounts, type RecordedEvent } from './browser.ts';
 import type { LlmServer } from './llm-server.ts';
 import { micMixScript, sayIntoMic } from './mic-mix.ts';
@@ -96,6 +96,11 @@ export interface SoakOptions {
   readonly llm: LlmServer;
   readonly durationMs: number;
   readonly log?: (line: string) => void;
+  /**
+   * A folder: a heap snapshot of the page's main thread is written there at every sample
+   * (`heap-<seconds>.heapsnapshot`, for bench/heap-diff.ts), to find what a growing heap holds.
+   */
+  readonly heapSnapshotDir?: string;
 }
 
 /**
@@ -217,7 +222,7 @@ function browserPss(marker: string): number {
   return total;
 }
 
-export async function runSoak({ origin, llm, durationMs, log = () => {} }: SoakOptions): Promise<SoakResult> {
+export async function runSoak({ origin, llm, durationMs, log = () => {}, heapSnapshotDir }: SoakOptions): Promise<SoakResult> {
   const references = manifestTranscripts();
   const clips: { clip: string; reference: string; pcm: Pcm }[] = SOAK_CLIPS.map((clip) => {
     const reference = references.get(clip);
@@ -267,6 +272,7 @@ export async function runSoak({ origin, llm, durationMs, log = () => {} }: SoakO
       });
       const counts = await resourceCounts(page);
       samples.push({ at: elapsed(), mainHeapBytes: usedSize, pageMemoryBytes, browserPssBytes: browserPss(micWav), ...counts });
+      if (heapSnapshotDir) await writeHeapSnapshot(cdp, join(heapSnapshotDir, `heap-${Math.round(elapsed() / 1000)}.heapsnapshot`));
       lastSampleAt = elapsed();
     };
 
@@ -366,4 +372,18 @@ export async function runSoak({ origin, llm, durationMs, log = () => {} }: SoakO
   } finally {
     await opened.close();
   }
+}
+
+/** The page's main-thread heap, as DevTools would save it. */
+async function writeHeapSnapshot(cdp: CDPSession, path: string): Promise<void> {
+  const chunks: string[] = [];
+  const collect = ({ chunk }: { chunk: string }) => chunks.push(chunk);
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', collect);
+  try {
+    await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  } finally {
+    cdp.off('HeapProfiler.addHeapSnapshotChunk', collect);
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, chunks.join(''));
 }

@@ -190,6 +190,9 @@ export class AsrController implements ReactiveController, RecognizerPort {
 
   beginTurn(turnId: number): void {
     if (!this.available) return;
+    // The VAD has one turn open at a time, so an older turn that never ended (lost with a
+    // replaced VAD worker or a dropped microphone) never will: its audio would be kept forever.
+    for (const [id, record] of this.turns) if (id < turnId && !record.ended) this.turns.delete(id);
     const cheap = this.costFollowsAudio;
     const planner = new TranscriptPlanner({
       allowPartial: () => this.mayRunPartial(),

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { VoiceAgentError } from './errors.ts';
+import { VoiceAgentError } from './errors.ts';
 import {
+  LossSignal,
   ModelLifecycle,
   measureCapabilities,
   type MeasuredCapabilities,
@@ -360,5 +361,25 @@ describe('measureCapabilities', () => {
     expect((await measureCapabilities({ navigator: {} })).webgpu).toBe(false);
     const throwing = { gpu: { requestAdapter: () => Promise.reject(new Error('fake')) } };
     expect((await measureCapabilities({ navigator: throwing })).webgpu).toBe(false);
+  });
+});
+
+describe('LossSignal', () => {
+  it('keeps nothing of a call once it settled (a race against a pending promise would keep every one)', async () => {
+    const loss = new LossSignal();
+    for (let i = 0; i < 100; i++) await loss.race(Promise.resolve(i));
+    await expect(loss.race(Promise.reject(new Error('fake failure')))).rejects.toThrow('fake failure');
+    expect(loss.waiting).toBe(0);
+  });
+
+  it('rejects the calls waiting when the worker is lost, and every later call at once', async () => {
+    const loss = new LossSignal();
+    const waiting = loss.race(new Promise<string>(() => {}));
+    expect(loss.waiting).toBe(1);
+    const failure = new VoiceAgentError('worker-failed', 'fake loss');
+    loss.lose(failure);
+    await expect(waiting).rejects.toBe(failure);
+    expect(loss.waiting).toBe(0);
+    await expect(loss.race(Promise.resolve('too late'))).rejects.toBe(failure);
   });
 });

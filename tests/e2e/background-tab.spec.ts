@@ -69,7 +69,7 @@ test('a page whose main thread stops for 10 s (as in a frozen or throttled tab) 
     const errors = await recordedEvents(page, 'voice-error');
     expect(errors, JSON.stringify(errors)).toEqual([]);
     const debug = await page.evaluate(() => (window as unknown as { __debug: { kind: string; at: number }[] }).__debug);
-    // No watched worker was declared lost and replaced because of the freeze.
+    // No watched worker was declared lost and replaced because of the stall.
     expect(debug.filter((d) => d.kind === 'worker-restarted')).toEqual([]);
     const finals = (await recordedEvents(page, 'voice-transcript')).filter((e) => e.detail['final'] === true);
     const heard = finals.map((e) => String(e.detail['text'])).join(' ');

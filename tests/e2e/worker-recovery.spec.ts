@@ -150,7 +150,10 @@ test('the voice worker is terminated as a reply is synthesized: it is restarted 
     const captured = await readCapturedAudio(page);
     const span = soundSpan(captured.samples, captured.sampleRateHz)!;
     const heard = await transcribe(captured.samples.subarray(span.start, span.end), captured.sampleRateHz);
-    expect(wordErrorRate(REPLY, heard).wer, heard).toBeLessThanOrEqual(0.15);
+    // A lost clause fails this (the shortest, "Hello there, thanks for calling", is 5 of the
+    // 19 words: 0.26); Whisper's own slips on the synthetic voice reached 3 words in a run
+    // whose reply was whole ("today is" → "today's", "a light" → "the light": 0.158).
+    expect(wordErrorRate(REPLY, heard).wer, heard).toBeLessThanOrEqual(0.2);
     expect(await errorCodes(page)).toEqual([]);
     expect(await agentState(page)).toBe('idle');
   } finally {

@@ -2,11 +2,11 @@
  * Page-side helpers shared by the end-to-end specs: start the element, wait for the fake
  * microphone to finish playing, read back the turns' audio.
  */
-import { expect, type Page } from '@playwright/test';
+import { expect, type Frame, type Page } from '@playwright/test';
 import { recordedEvents } from './browser.ts';
 
 /** Calls `start()` on the (first) element; returns the page time just before. */
-export async function startAgent(page: Page, selector = 'voice-agent'): Promise<number> {
+export async function startAgent(page: Page | Frame, selector = 'voice-agent'): Promise<number> {
   return page.evaluate(async (s) => {
     const t0 = performance.now();
     await (document.querySelector(s) as HTMLElementTagNameMap['voice-agent']).start();
@@ -14,7 +14,7 @@ export async function startAgent(page: Page, selector = 'voice-agent'): Promise<
   }, selector);
 }
 
-export function agentState(page: Page, selector = 'voice-agent'): Promise<string> {
+export function agentState(page: Page | Frame, selector = 'voice-agent'): Promise<string> {
   return page.evaluate((s) => (document.querySelector(s) as HTMLElementTagNameMap['voice-agent']).state, selector);
 }
 
@@ -22,7 +22,7 @@ export function agentState(page: Page, selector = 'voice-agent'): Promise<string
  * Waits until `seconds` have passed since `startedAt` (page time) and no turn is open;
  * `slackSeconds` more are allowed for the recognizer to catch up.
  */
-export async function waitForPlayback(page: Page, startedAt: number, seconds: number, slackSeconds = 30): Promise<void> {
+export async function waitForPlayback(page: Page | Frame, startedAt: number, seconds: number, slackSeconds = 30): Promise<void> {
   await expect
     .poll(
       () =>
@@ -44,12 +44,12 @@ export async function turnAudio(page: Page): Promise<Float32Array[]> {
 }
 
 /** The codes of the `voice-error` events so far, in order. */
-export async function errorCodes(page: Page): Promise<string[]> {
+export async function errorCodes(page: Page | Frame): Promise<string[]> {
   return (await recordedEvents(page, 'voice-error')).map((e) => String(e.detail['code']));
 }
 
 /** The final transcripts of spoken turns so far, in order. */
-export async function finalSpeech(page: Page): Promise<string[]> {
+export async function finalSpeech(page: Page | Frame): Promise<string[]> {
   return (await recordedEvents(page, 'voice-transcript'))
     .filter((e) => e.detail['final'] && e.detail['source'] === 'speech')
     .map((e) => String(e.detail['text']));

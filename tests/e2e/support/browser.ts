@@ -4,7 +4,7 @@
  * Every page in a browser hears the same fake device, so each fixture gets its own
  * browser. Flags are the ones TESTING.md documents; never a downloaded browser.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, type Browser, type BrowserContext, type Frame, type Page } from '@playwright/test';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -244,7 +244,8 @@ export interface RecordedEvent {
   readonly detail: Record<string, unknown>;
 }
 
-export function recordedEvents(page: Page, type?: string): Promise<RecordedEvent[]> {
+/** The `voice-*` events recorded so far in a page (or one of its frames: each is instrumented). */
+export function recordedEvents(page: Page | Frame, type?: string): Promise<RecordedEvent[]> {
   return page.evaluate(
     (wanted) =>
       ((window as unknown as { __events: RecordedEvent[] }).__events ?? []).filter((e) => !wanted || e.type === wanted),

@@ -215,16 +215,12 @@ class StaleError extends VoiceAgentError {}
 /** A supervised call's worker stopped answering (unanswered heartbeat or deadline passed). */
 class WorkerLostError extends VoiceAgentError {}
 
-/** Watches one call's worker (see {@link startHeartbeat}): `lost` rejects when it is lost. */
-function watchWorker<Api>(held: Held<Api>, supervision: Supervision, what: string): { lost: Promise<never>; stop: () => void } {
-  let reject: (error: VoiceAgentError) => void = () => {};
-  const lost = new Promise<never>((_, rej) => {
-    reject = rej;
-  });
-  lost.catch(() => {});
+/** Watches one call's worker (see {@link startHeartbeat}): `loss` is told when it stops answering. */
+function watchWorker<Api>(held: Held<Api>, supervision: Supervision, what: string): { loss: LossSignal; stop: () => void } {
+  const loss = new LossSignal();
   const ping = held.worker.ping ? () => held.worker.ping!() : undefined;
-  const stop = startHeartbeat(ping, supervision, what, (why) => reject(new WorkerLostError('worker-failed', why)));
-  return { lost, stop };
+  const stop = startHeartbeat(ping, supervision, what, (why) => loss.lose(new WorkerLostError('worker-failed', why)));
+  return { loss, stop };
 }
 
 /** The shared model lifecycle: see the module comment. */
@@ -346,7 +342,7 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
     const deadlineMs = Math.max(supervision.deadlineMs, DEADLINE_LOAD_MULTIPLE * (held.loadMs ?? 0));
     const watch = watchWorker(held, { ...supervision, deadlineMs }, this.options.what);
     try {
-      return await held.loss.race(Promise.race([request(held.worker.api), watch.lost]));
+      return await held.loss.race(watch.loss.race(request(held.worker.api)));
     } catch (error) {
       const lost = error instanceof WorkerLostError || (held.dead && !(error instanceof StaleError) && generation === this.generation);
       if (!lost || generation !== this.generation) throw error;

@@ -3,8 +3,8 @@
  * human explanation and the `error` state, while typing keeps working; bad attributes
  * warn and fall back; a missing model is reported, not hung on.
  */
-import { expect, test, type Page } from '@playwright/test';
-import { agentState } from './support/agent.ts';
+import { expect, test } from '@playwright/test';
+import { agentState, typeMessage } from './support/agent.ts';
 import { openAgentPage, recordedEvents, resourceCounts } from './support/browser.ts';
 
 /** Replaces getUserMedia with one that rejects like the browser does (counting calls). */
@@ -16,12 +16,6 @@ function rejectingGetUserMedia(name: string, message: string): string {
       throw new DOMException(${JSON.stringify(message)}, ${JSON.stringify(name)});
     };
   })();`;
-}
-
-async function typeMessage(page: Page, text: string): Promise<void> {
-  const input = page.locator('voice-agent').locator('[part="text-input"]');
-  await input.fill(text);
-  await input.press('Enter');
 }
 
 const MIC_FAILURES = [

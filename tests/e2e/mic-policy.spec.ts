@@ -10,14 +10,12 @@
  * origin, still a secure context), and `--host-resolver-rules` maps `insecure.test` onto the
  * same server, which Chromium treats as an insecure context like any plain-http site.
  */
-import { expect, test, type BrowserContext, type Frame } from '@playwright/test';
-import { agentState, finalSpeech, startAgent, waitForPlayback } from './support/agent.ts';
-import { agentMarkup, instrument, launchBrowser, ORIGIN, PORT, recordedEvents } from './support/browser.ts';
-import { durationSeconds, paddedFixture } from './support/wav.ts';
+import { expect, test, type Browser, type BrowserContext, type Frame } from '@playwright/test';
+import { agentState, finalSpeech, startAgent, typeMessage, waitForPlayback } from './support/agent.ts';
+import { agentMarkup, hostPageHtml, instrument, launchBrowser, ORIGIN, PORT, recordedEvents } from './support/browser.ts';
+import { durationSeconds, paddedFixture, JFK_CLIP as JFK, JFK_TEXT } from './support/wav.ts';
 import { wordErrorRate } from './support/wer.ts';
 
-const JFK = 'english-other/en_jfk_inaugural_1961.wav';
-const JFK_TEXT = 'And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country.';
 const EMBEDDER = `http://localhost:${PORT}`;
 const INSECURE_ORIGIN = `http://insecure.test:${PORT}`;
 
@@ -30,29 +28,35 @@ const COUNT_GUM_CALLS = `(() => {
   md.getUserMedia = (constraints) => { window.__gumCalls++; return real(constraints); };
 })();`;
 
-function hostPage(body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title>
-<script type="module" src="/voice-agent.js"></script></head><body>${body}</body></html>`;
-}
-
 /** Serves `html` at `url` from the test, whatever server the URL names. */
 async function serve(context: BrowserContext, url: string, html: string): Promise<void> {
   await context.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
 }
 
 async function typeAndExpectTranscript(frame: Frame, text: string): Promise<void> {
-  const input = frame.locator('voice-agent [part="text-input"]');
-  await input.fill(text);
-  await input.press('Enter');
+  await typeMessage(frame, text);
   await expect
     .poll(async () => (await recordedEvents(frame, 'voice-transcript')).map((e) => e.detail))
     .toEqual([{ text, final: true, language: 'und', source: 'text' }]);
   await expect(frame.locator('voice-agent [part="caption"]')).toHaveText([new RegExp(`You:\\s*${text}`)]);
 }
 
-async function frameWithAgent(framePage: { frames(): Frame[] }, origin: string): Promise<Frame> {
-  await expect.poll(() => framePage.frames().some((f) => f.url().startsWith(origin))).toBe(true);
-  const frame = framePage.frames().find((f) => f.url().startsWith(origin))!;
+/**
+ * A page on {@link EMBEDDER} whose only content is an iframe from {@link ORIGIN} holding the
+ * element (`allow` is the iframe's attribute); resolves with that frame once the element is defined.
+ */
+async function openEmbeddedAgent(browser: Browser, allow: string, initScripts: readonly string[] = []): Promise<Frame> {
+  const context = await browser.newContext();
+  await instrument(context);
+  for (const script of initScripts) await context.addInitScript(script);
+  const iframe = `<iframe ${allow} src="${ORIGIN}/__framed__.html" width="600" height="500"></iframe>`;
+  await serve(context, `${EMBEDDER}/embedder.html`, `<!doctype html><title>embedder</title>${iframe}`);
+  await serve(context, `${ORIGIN}/__framed__.html`, hostPageHtml(agentMarkup()));
+  const page = await context.newPage();
+  await page.goto(`${EMBEDDER}/embedder.html`);
+  const framed = () => page.frames().find((f) => f.url().startsWith(ORIGIN));
+  await expect.poll(() => framed() !== undefined).toBe(true);
+  const frame = framed()!;
   await frame.waitForFunction(() => customElements.get('voice-agent') !== undefined);
   return frame;
 }
@@ -60,14 +64,7 @@ async function frameWithAgent(framePage: { frames(): Frame[] }, origin: string):
 test('a cross-origin iframe without allow="microphone" → mic-blocked-by-policy before any prompt, worded for the page author; typing works', async () => {
   const browser = await launchBrowser();
   try {
-    const context = await browser.newContext();
-    await instrument(context);
-    await context.addInitScript(COUNT_GUM_CALLS);
-    await serve(context, `${EMBEDDER}/embedder.html`, `<!doctype html><title>embedder</title><iframe src="${ORIGIN}/__framed__.html" width="600" height="500"></iframe>`);
-    await serve(context, `${ORIGIN}/__framed__.html`, hostPage(agentMarkup()));
-    const page = await context.newPage();
-    await page.goto(`${EMBEDDER}/embedder.html`);
-    const frame = await frameWithAgent(page, ORIGIN);
+    const frame = await openEmbeddedAgent(browser, '', [COUNT_GUM_CALLS]);
     expect(await frame.evaluate(() => window.isSecureContext)).toBe(true);
 
     await frame.locator('voice-agent [part="button"]').click();
@@ -87,17 +84,7 @@ test('the same iframe given allow="microphone" hears the visitor', async () => {
   const { path, pcm } = paddedFixture(JFK, 0.5, 1);
   const browser = await launchBrowser({ micWav: path });
   try {
-    const context = await browser.newContext();
-    await instrument(context);
-    await serve(
-      context,
-      `${EMBEDDER}/embedder.html`,
-      `<!doctype html><title>embedder</title><iframe allow="microphone" src="${ORIGIN}/__framed__.html" width="600" height="500"></iframe>`,
-    );
-    await serve(context, `${ORIGIN}/__framed__.html`, hostPage(agentMarkup()));
-    const page = await context.newPage();
-    await page.goto(`${EMBEDDER}/embedder.html`);
-    const frame = await frameWithAgent(page, ORIGIN);
+    const frame = await openEmbeddedAgent(browser, 'allow="microphone"');
 
     const t0 = await startAgent(frame);
     await waitForPlayback(frame, t0, durationSeconds(pcm) + 0.5, 90);
@@ -121,7 +108,7 @@ test('a page served over plain http (not localhost) → audio-unsupported asking
       const response = await route.fetch({ url: route.request().url().replace(INSECURE_ORIGIN, ORIGIN) });
       await route.fulfill({ response });
     });
-    await serve(context, `${INSECURE_ORIGIN}/__host__.html`, hostPage(agentMarkup()));
+    await serve(context, `${INSECURE_ORIGIN}/__host__.html`, hostPageHtml(agentMarkup()));
     const page = await context.newPage();
     page.on('pageerror', (error) => console.error(`[pageerror] ${error.message}`));
     await page.goto(`${INSECURE_ORIGIN}/__host__.html`);

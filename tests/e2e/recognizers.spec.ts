@@ -11,14 +11,12 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { startAgent, waitForPlayback } from './support/agent.ts';
 import { agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
-import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, paddedFixture, readWav, silence, writeWav, type Pcm } from './support/wav.ts';
+import { AUDIO_DIR, SCRATCH_DIR, durationSeconds, joinClips, paddedFixture, readWav, silence, writeWav, type Pcm, JFK_CLIP as JFK, JFK_TEXT } from './support/wav.ts';
 import { characterErrorRate, normalizeForWer, wordErrorRate } from './support/wer.ts';
 import { readFileSync } from 'node:fs';
 
 /** The ladder decides: no asr-model, no dtype (the test defaults pin Whisper tiny.en). */
 const LADDER = 'asr-model="" asr-dtype="" asr-device="wasm"';
-const JFK = 'english-other/en_jfk_inaugural_1961.wav';
-const JFK_TEXT = 'And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country.';
 /** Silence between clips, and a hangover that keeps each clip's inner pauses in one turn. */
 const GAP_SECONDS = 3;
 const SILENCE_MS = 1500;

@@ -12,11 +12,9 @@
 import { expect, test } from '@playwright/test';
 import { finalSpeech, startAgent, waitForPlayback } from './support/agent.ts';
 import { agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
-import { durationSeconds, paddedFixture } from './support/wav.ts';
+import { durationSeconds, paddedFixture, JFK_CLIP as JFK, JFK_TEXT } from './support/wav.ts';
 import { wordErrorRate } from './support/wer.ts';
 
-const JFK = 'english-other/en_jfk_inaugural_1961.wav';
-const JFK_TEXT = 'And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country.';
 
 function forceContextRate(rate: number): string {
   return `(() => {

@@ -19,13 +19,11 @@ import { readCapturedAudio } from './support/audio-tap.ts';
 import { agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
 import { openSpeakingPage, responseEnds, sayInPage } from './support/speech.ts';
 import { transcribe } from './support/transcribe.ts';
-import { paddedFixture } from './support/wav.ts';
+import { paddedFixture, JFK_CLIP as JFK, JFK_TEXT } from './support/wav.ts';
 import { wordErrorRate } from './support/wer.ts';
 
 test.describe.configure({ timeout: 180_000 });
 
-const JFK = 'english-other/en_jfk_inaugural_1961.wav';
-const JFK_TEXT = 'And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country.';
 
 /**
  * Fault injection: the workers named `workerName` are terminated from outside right after

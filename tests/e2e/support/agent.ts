@@ -14,6 +14,13 @@ export async function startAgent(page: Page | Frame, selector = 'voice-agent'): 
   }, selector);
 }
 
+/** Types `text` into the element's text box and sends it (Enter). */
+export async function typeMessage(page: Page | Frame, text: string): Promise<void> {
+  const input = page.locator('voice-agent').locator('[part="text-input"]');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
 export function agentState(page: Page | Frame, selector = 'voice-agent'): Promise<string> {
   return page.evaluate((s) => (document.querySelector(s) as HTMLElementTagNameMap['voice-agent']).state, selector);
 }

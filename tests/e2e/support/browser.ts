@@ -206,6 +206,13 @@ export interface AgentPageOptions extends LaunchOptions {
   readonly waitForElement?: boolean;
 }
 
+/** A page author's page: the built `voice-agent.js` loaded as a module, `body` as its markup. */
+export function hostPageHtml(body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title>
+<script type="module" src="/voice-agent.js"></script></head>
+<body>${body}</body></html>`;
+}
+
 /**
  * A host page of our own (as a page author would write it) that loads the built
  * `voice-agent.js` from the preview server. Its document is served with or without
@@ -218,9 +225,7 @@ export async function openAgentPage(options: AgentPageOptions = {}): Promise<Ope
   for (const script of options.initScripts ?? []) await context.addInitScript(script);
   if (options.permissions?.length) await context.grantPermissions([...options.permissions], { origin: options.origin ?? ORIGIN });
   const url = `${options.origin ?? ORIGIN}/__host__.html`;
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>host</title>
-<script type="module" src="/voice-agent.js"></script></head>
-<body>${options.body ?? agentMarkup()}</body></html>`;
+  const html = hostPageHtml(options.body ?? agentMarkup());
   const isolation: Record<string, string> =
     options.isolated === false
       ? {}

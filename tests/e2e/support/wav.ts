@@ -16,6 +16,9 @@ export interface Pcm {
 export const SHARED_DIR = resolve(process.env.VOICE_AGENT_SHARED_DIR ?? joinPath(import.meta.dirname, '../../../../shared'));
 export const AUDIO_DIR = joinPath(SHARED_DIR, 'audio');
 export const MODELS_DIR = joinPath(SHARED_DIR, 'models');
+/** The JFK clip (11 s, four phrases) that most end-to-end tests play, and what it says. */
+export const JFK_CLIP = 'english-other/en_jfk_inaugural_1961.wav';
+export const JFK_TEXT = 'And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country.';
 export const SCRATCH_DIR = resolve(import.meta.dirname, '../../../test-results/fixtures');
 
 export function readWav(path: string): Pcm {

@@ -48,7 +48,7 @@ const rawAttribute = {
  * @event voice-response-end - A `say()` reply finished or was interrupted. `detail: { text, heardText, interrupted }`.
  * @event voice-metrics - Latency of an answered turn. `detail: { turnId, source, transcriptMs, firstTokenMs, firstAudioMs, voiceToVoiceMs }`.
  * @event voice-error - Something failed. `detail: { code, message, recoverable }`.
- * @event voice-recovered - A condition reported as `mic-ended` or `audio-blocked` is over (listening / sound again). `detail: { code }`.
+ * @event voice-recovered - A condition reported as `mic-ended`, `mic-interrupted` or `audio-blocked` is over (listening / sound again). `detail: { code }`.
  * @event voice-debug - Only with the `debug` attribute: per-frame VAD records. Not a stable API.
  *
  * @csspart container - The element's inner wrapper.

@@ -10,7 +10,7 @@ import { localOnlyViolation, pageOrigin, staysOnOrigin } from '../src/platform/l
 import { TRANSFORMERS_CACHE_NAME } from '../src/platform/model-cache.ts';
 import { folderManifest, manifestCheck, manifestMismatch, MANIFEST_NAME, type ManifestLookup } from './model-manifest.ts';
 import { resumableFetch } from './resumable-fetch.ts';
-import { fileNameOf, isQuotaError, namedError } from './worker-utils.ts';
+import { fileNameOf, isOutOfMemory, isQuotaError, namedError, outOfMemoryError } from './worker-utils.ts';
 
 /**
  * transformers.js fetches every file through `env.fetch`. This one turns the failures a
@@ -317,6 +317,8 @@ export class PipelineSlot<Pipe extends { dispose(): Promise<unknown> }, Config e
       this.config = config;
     } catch (error) {
       await pipe?.dispose().catch(() => {});
+      // Running out of memory says nothing against the files: they stay cached for the next try.
+      if (isOutOfMemory(error)) throw outOfMemoryError(this.describe(config), error);
       await forgetCachedFiles(config.model);
       throw tracker.describe(error, this.describe(config));
     }

@@ -27,7 +27,7 @@ import type {
 } from '../src/platform/protocol.ts';
 import { StreamingResampler } from '../src/audio/resampler.ts';
 import { EspeakPhonemizer } from './espeak-phonemizer.ts';
-import { fileNameOf, forgetModelBytes, loadModelBytes, namedError } from './worker-utils.ts';
+import { fileNameOf, forgetModelBytes, isOutOfMemory, loadModelBytes, namedError, outOfMemoryError } from './worker-utils.ts';
 import { folderManifest } from './model-manifest.ts';
 
 /** Amplitude above which a sample counts as speech when marking the voiced span. */
@@ -78,7 +78,9 @@ async function loadVoice(assets: TtsAssets, source: VoiceSource, onProgress: (p:
     loadModelBytes(source.configUrl, `${what} (its config)`, onProgress, checked),
     loadModelBytes(source.modelUrl, what, onProgress, checked),
     phonemizer.load(),
-  ]);
+  ]).catch((error: unknown) => {
+    throw isOutOfMemory(error) ? outOfMemoryError(what, error) : error;
+  });
   const configFile = fileNameOf(source.configUrl);
   let json: unknown;
   try {
@@ -101,6 +103,7 @@ async function loadVoice(assets: TtsAssets, source: VoiceSource, onProgress: (p:
       graphOptimizationLevel: 'all',
     });
   } catch (error) {
+    if (isOutOfMemory(error)) throw outOfMemoryError(what, error);
     await forgetModelBytes(source.modelUrl);
     throw namedError(
       'model-load-failed',

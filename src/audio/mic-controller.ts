@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import captureWorkletUrl from '../../workers/capture.worklet.ts?worker&url';
-import { resumeOrFail } from './audio-context.ts';
+import { resumeOrFail, resumeWhenAllowed } from './audio-context.ts';
 import { MicOpenCancelled, VoiceAgentError, classifyMediaError } from '../platform/errors.ts';
 import {
   CAPTURE_PROCESSOR_NAME,
@@ -24,10 +24,19 @@ export interface MicControllerCallbacks {
   onLost(error: VoiceAgentError): void;
   /** After a `mic-ended`: the devices changed and an audio input is there again. */
   onDeviceAvailable(): void;
+  /**
+   * The system suspended the capture context while it was open (`mic-interrupted`): no
+   * frames arrive until it runs again, by itself or on the visitor's next gesture.
+   */
+  onInterrupted(error: VoiceAgentError): void;
+  /** After `onInterrupted`: the capture runs again. */
+  onResumed(): void;
 }
 
 /** How often an open track's `readyState` is checked: `track.stop()` fires no `ended` event. */
 const TRACK_CHECK_MS = 1000;
+/** A capture context out of `running` this long counts as interrupted (a state flicker does not). */
+const INTERRUPT_CONFIRM_MS = 250;
 
 /**
  * The one controller on this page that holds (or is opening) the microphone. Several
@@ -59,6 +68,8 @@ export class MicController implements ReactiveController, MicrophonePort {
   private trackCheck: ReturnType<typeof setInterval> | null = null;
   /** Listening for `devicechange` after the track ended. */
   private watchingDevices = false;
+  /** While the capture context is interrupted (reported): stops the watch that resumes it. */
+  private stopResumeWatch: (() => void) | null = null;
 
   constructor(host: ReactiveControllerHost, callbacks: MicControllerCallbacks) {
     this.callbacks = callbacks;
@@ -147,6 +158,7 @@ export class MicController implements ReactiveController, MicrophonePort {
       this.trackCheck = setInterval(() => {
         if (stream.getAudioTracks().some((track) => track.readyState === 'ended')) this.handleTrackEnded();
       }, TRACK_CHECK_MS);
+      context.addEventListener('statechange', this.handleContextState);
       // A device is ours again; until then (a failed attempt too) device changes keep being watched.
       this.unwatchDevices();
       return frames;
@@ -185,6 +197,33 @@ export class MicController implements ReactiveController, MicrophonePort {
     if (!this.stream) return; // already released
     this.lose('mic-ended');
     this.watchDevices();
+  };
+
+  /**
+   * The capture context left `running` (nothing of ours suspends it: the system did — a call,
+   * another app on the audio device, a frozen tab — or page script) or came back to it.
+   */
+  private readonly handleContextState = (event: Event) => {
+    const context = event.target as AudioContext;
+    if (context !== this.context || !this.node) return;
+    if (context.state === 'running') {
+      if (!this.stopResumeWatch) return;
+      this.stopResumeWatch();
+      this.stopResumeWatch = null;
+      this.callbacks.onResumed();
+      return;
+    }
+    if (context.state === 'closed' || this.stopResumeWatch) return;
+    setTimeout(() => {
+      if (context !== this.context || context.state === 'running' || context.state === 'closed' || this.stopResumeWatch) return;
+      this.stopResumeWatch = resumeWhenAllowed(context);
+      this.callbacks.onInterrupted(
+        new VoiceAgentError(
+          'mic-interrupted',
+          'Listening is paused: the system suspended the microphone audio. It resumes by itself when the system allows, or click or press a key anywhere on the page.',
+        ),
+      );
+    }, INTERRUPT_CONFIRM_MS);
   };
 
   /** Closes capture and tells the owner why (once per open: a closed controller is not told again). */
@@ -231,6 +270,9 @@ export class MicController implements ReactiveController, MicrophonePort {
     if (micOwner === this) micOwner = null;
     if (this.trackCheck) clearInterval(this.trackCheck);
     this.trackCheck = null;
+    this.stopResumeWatch?.();
+    this.stopResumeWatch = null;
+    context?.removeEventListener('statechange', this.handleContextState);
     this.stream = null;
     this.context = null;
     this.source = null;

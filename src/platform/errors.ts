@@ -20,12 +20,23 @@ export type VoiceErrorCode =
   | 'mic-ended'
   /** Another `<voice-agent>` on the page took the microphone (one listens at a time); this one stopped listening. */
   | 'mic-taken-over'
+  /**
+   * The system suspended audio capture (a phone call, another app taking the audio device,
+   * a frozen tab): the visitor is not heard until it runs again, by itself or on the next
+   * click/tap/key press (`voice-recovered`). The turn under way is kept as far as it was heard.
+   */
+  | 'mic-interrupted'
   /** This browser or context (insecure http, old browser) has no microphone or AudioWorklet API. */
   | 'audio-unsupported'
   /** The browser's autoplay policy (or the system) keeps the output suspended until the visitor interacts; replies wait and play once it runs. */
   | 'audio-blocked'
   /** A model (or the runtime that runs it) could not be loaded. */
   | 'model-load-failed'
+  /**
+   * The browser ran out of memory loading a model (its worker is ended, which frees what it
+   * held; the cached files are kept). The next turn tries again; a smaller model may fit.
+   */
+  | 'model-out-of-memory'
   /**
    * A model worker stopped unexpectedly (crashed, or stopped answering). The recognizer's
    * is restarted and its call retried once first: this is a second loss in one call.
@@ -155,9 +166,11 @@ const VOICE_ERROR_CODES: ReadonlySet<string> = new Set<VoiceErrorCode>([
   'mic-constraints',
   'mic-ended',
   'mic-taken-over',
+  'mic-interrupted',
   'audio-unsupported',
   'audio-blocked',
   'model-load-failed',
+  'model-out-of-memory',
   'worker-failed',
   'transcription-failed',
   'gpu-fallback',

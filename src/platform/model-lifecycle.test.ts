@@ -3,6 +3,7 @@ import { VoiceAgentError } from './errors.ts';
 import {
   LossSignal,
   ModelLifecycle,
+  ModelUnloadedError,
   measureCapabilities,
   type MeasuredCapabilities,
   type ModelLifecycleOptions,
@@ -190,6 +191,8 @@ describe('ModelLifecycle', () => {
     port.lifecycle.dispose();
     expect(port.workers[0]!.terminated).toBe(true);
     await expect(loading).rejects.toMatchObject({ code: 'worker-failed' });
+    // Told apart from a failure, so a caller that reports load failures can leave it out.
+    await expect(loading).rejects.toBeInstanceOf(ModelUnloadedError);
     // The held GPU load now fails: a stale load must not fall back or report.
     port.heldLoads[0]!.resolve();
     await new Promise((resolve) => setTimeout(resolve, 0));

@@ -209,7 +209,14 @@ export class LossSignal {
   }
 }
 
-/** A load, fallback or call that a dispose or reconfigure overtook. */
+/**
+ * What a load or call rejects with when the worker was let go on purpose (`stop()`, the
+ * element removed, new settings) before it finished: `worker-failed` to a caller that must
+ * stop waiting, but nothing failed, so nothing is reported to the visitor.
+ */
+export class ModelUnloadedError extends VoiceAgentError {}
+
+/** A load, fallback or call that a dispose or reconfigure overtook (internal; leaves as a {@link ModelUnloadedError}). */
 class StaleError extends VoiceAgentError {}
 
 /** A supervised call's worker stopped answering (unanswered heartbeat or deadline passed). */
@@ -472,7 +479,7 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
   }
 
   private unloaded(): VoiceAgentError {
-    return new VoiceAgentError('worker-failed', `The ${this.options.what} was unloaded.`);
+    return new ModelUnloadedError('worker-failed', `The ${this.options.what} was unloaded.`);
   }
 
   private drop(): void {

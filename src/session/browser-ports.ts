@@ -31,6 +31,8 @@ export class BrowserPorts implements SessionPorts {
       onLevel: sinks.level,
       onLost: sinks.micLost,
       onDeviceAvailable: () => sinks.micAvailable(),
+      onInterrupted: sinks.micInterrupted,
+      onResumed: () => sinks.recovered('mic-interrupted'),
     });
     this.turns = new VadController(host, {
       onEvent: sinks.turnEvent,

@@ -22,8 +22,9 @@ import type { FileProgress, VadEvent } from '../platform/protocol.ts';
 
 /**
  * Captures the visitor's microphone as 16 kHz frames. Reports levels, a microphone that
- * went away (`micLost`: its track ended, or another element took it) and one that is
- * back (`micAvailable`) to the sinks.
+ * went away (`micLost`: its track ended, or another element took it), one that is back
+ * (`micAvailable`) and a capture the system suspended (`micInterrupted`, then `recovered`)
+ * to the sinks.
  */
 export interface MicrophonePort {
   /** Asks for the microphone; resolves with the port the frames arrive on. */
@@ -109,7 +110,9 @@ export interface SessionSinks {
   micLost(error: VoiceAgentError): void;
   /** After `mic-ended`: an audio input is there again (the devices changed). */
   micAvailable(): void;
-  /** A condition reported as a recoverable error is over (the output plays again). */
+  /** The system suspended the capture (`mic-interrupted`); it is still open, and `recovered` follows when it runs again. */
+  micInterrupted(error: VoiceAgentError): void;
+  /** A condition reported as a recoverable error is over (the capture or the output runs again). */
   recovered(code: RecoveredCode): void;
   turnEvent(event: VadEvent): void;
   transcript(update: TranscriptUpdate): void;

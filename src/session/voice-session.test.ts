@@ -681,5 +681,45 @@ describe('VoiceSession', () => {
       expect(h.mic.opened).toBe(2);
       expect(h.session.display.error).toBeNull();
     });
+
+    const interrupted = () => new VoiceAgentError('mic-interrupted', 'Listening is paused.');
+
+    it('capture suspended by the system mid-turn: says so, answers what was heard, keeps the microphone', async () => {
+      const h = harness();
+      await h.session.start();
+      h.turns.onEndManual = () => h.sinks.turnEvent(vad.end(8000));
+      h.sinks.turnEvent(vad.onset());
+      h.sinks.turnEvent(vad.start());
+      h.sinks.turnEvent(vad.audio());
+      h.sinks.micInterrupted(interrupted());
+      await settle();
+      expect(errorCodes(h)).toEqual(['mic-interrupted']);
+      expect(h.session.display.error?.code).toBe('mic-interrupted');
+      // The open turn is closed with what was captured and goes to the recognizer…
+      expect(h.turns.calls).toContain('end-manual');
+      expect(h.recognizer.calls).toContain('end 1');
+      expect(h.recognizer.endedAudio?.length).toBe(8000);
+      // …while the microphone stays open, waiting for the capture to run again.
+      expect(h.session.micHeld).toBe(true);
+      expect(h.mic.closed).toBe(0);
+      expect(h.session.state).toBe('transcribing');
+      h.sinks.recovered('mic-interrupted');
+      expect(recoveredCodes(h)).toEqual(['mic-interrupted']);
+      expect(h.session.display.error).toBeNull();
+    });
+
+    it('capture suspended between turns: no turn is made up; after stop() it is ignored', async () => {
+      const h = harness();
+      await h.session.start();
+      h.sinks.micInterrupted(interrupted());
+      await settle();
+      expect(errorCodes(h)).toEqual(['mic-interrupted']);
+      expect(h.turns.calls).not.toContain('end-manual');
+      expect(h.session.state).toBe('listening');
+      await h.session.stop();
+      h.sinks.micInterrupted(interrupted());
+      await settle();
+      expect(errorCodes(h)).toEqual(['mic-interrupted']);
+    });
   });
 });

@@ -349,6 +349,18 @@ export class VoiceSession {
   }
 
   /**
+   * The system suspended the capture (`mic-interrupted`): listening goes on where it was once
+   * the capture runs again (`voice-recovered`). The turn the visitor was in the middle of is
+   * closed with what was heard, so it is answered now instead of waiting for the
+   * interruption to end and being glued to whatever is said after it.
+   */
+  private handleMicInterrupted(error: VoiceAgentError): void {
+    if (!this.machine.micHeld) return;
+    this.reportError(error);
+    if (this.machine.recognizing) void this.ports.turns.endManualTurn().catch(() => {});
+  }
+
+  /**
    * The detector's worker crashed, stopped answering or failed while the microphone was
    * held. Listening goes on: a new worker is loaded (Silero from the HTTP cache) and
    * connected to the capture already running — no new permission prompt, the answer under
@@ -402,6 +414,7 @@ export class VoiceSession {
     audioLost: (error) => void this.handleDetectorLost(error),
     micLost: (error) => void this.handleMicLost(error),
     micAvailable: () => this.reacquireMic(),
+    micInterrupted: (error) => this.handleMicInterrupted(error),
     recovered: (code) => this.recovered(code),
     turnEvent: (event) => this.handleVadEvent(event),
     transcript: (update) => this.handleTranscript(update),

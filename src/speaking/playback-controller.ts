@@ -1,4 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { resumeWhenAllowed } from '../audio/audio-context.ts';
 import { VoiceAgentError } from '../platform/errors.ts';
 
 /**
@@ -20,8 +21,6 @@ const LEVEL_HISTORY_MS = 10_000;
 const START_WAIT_MS = 1500;
 /** A suspension not of our making must last this long to count as blocked (our own hold/resume settle well within it). */
 const BLOCKED_CONFIRM_MS = 250;
-/** Visitor gestures on which a blocked output is resumed (the browser allows sound from them). */
-const GESTURES = ['pointerdown', 'keydown', 'touchend', 'click'] as const;
 
 export interface PlaybackCallbacks {
   /**
@@ -106,6 +105,8 @@ export class PlaybackController implements ReactiveController {
   private suspendTimer: ReturnType<typeof setTimeout> | null = null;
   /** The output is blocked (reported), waiting for a gesture or the system to let it run. */
   private blocked = false;
+  /** While blocked: stops the watch that resumes the context on a gesture or when the page is visible again. */
+  private stopResumeWatch: (() => void) | null = null;
   private readonly callbacks: PlaybackCallbacks | undefined;
 
   constructor(host: ReactiveControllerHost, callbacks?: PlaybackCallbacks) {
@@ -344,7 +345,7 @@ export class PlaybackController implements ReactiveController {
       ]);
       clearTimeout(timer);
       // (Read afresh: the await may have changed it, which TypeScript cannot see.)
-      if (this.context === context && (context.state as AudioContextState) !== 'running') this.block();
+      if (this.context === context && (context.state as AudioContextState) !== 'running') this.block(context);
     }
     if (this.context !== context) throw new VoiceAgentError('audio-blocked', 'Speech output was closed while it opened.');
     this.nextFrame = 0;
@@ -365,7 +366,7 @@ export class PlaybackController implements ReactiveController {
     if (context.state === 'closed' || this.held || this.blocked) return;
     setTimeout(() => {
       const ours = this.held || this.ownResumes > 0;
-      if (this.context === context && context.state !== 'running' && context.state !== 'closed' && !ours) this.block();
+      if (this.context === context && context.state !== 'running' && context.state !== 'closed' && !ours) this.block(context);
     }, BLOCKED_CONFIRM_MS);
   };
 
@@ -378,11 +379,11 @@ export class PlaybackController implements ReactiveController {
       .finally(() => this.ownResumes--);
   }
 
-  private block(): void {
+  private block(context: AudioContext): void {
     if (this.blocked) return;
     this.blocked = true;
     // A system interruption may end by itself (statechange → running); a gesture resumes any kind.
-    for (const type of GESTURES) window.addEventListener(type, this.handleGesture, { capture: true });
+    this.stopResumeWatch = resumeWhenAllowed(context, () => this.blocked && !this.held);
     this.callbacks?.onBlocked(
       new VoiceAgentError(
         'audio-blocked',
@@ -395,14 +396,10 @@ export class PlaybackController implements ReactiveController {
   private unblock(report: boolean): void {
     if (!this.blocked) return;
     this.blocked = false;
-    for (const type of GESTURES) window.removeEventListener(type, this.handleGesture, { capture: true });
+    this.stopResumeWatch?.();
+    this.stopResumeWatch = null;
     if (report) this.callbacks?.onResumed();
   }
-
-  private readonly handleGesture = () => {
-    const context = this.context;
-    if (context && this.blocked && !this.held) void context.resume().catch(() => {});
-  };
 
   private recordLevels(start: number, pcm: Float32Array, rate: number): void {
     const block = Math.round((LEVEL_BLOCK_MS / 1000) * rate);

@@ -8,7 +8,7 @@ import { wallClockMs } from '../platform/clock.ts';
 import { VoiceAgentError } from '../platform/errors.ts';
 import { voiceUrls } from './piper-voice.ts';
 import { assertLocalOnly } from '../platform/local-only.ts';
-import { ModelLifecycle, type ModelPlan, type Supervision } from '../platform/model-lifecycle.ts';
+import { ModelLifecycle, ModelUnloadedError, type ModelPlan, type Supervision } from '../platform/model-lifecycle.ts';
 import type { FileProgress, SynthesisResult, TtsAssets, TtsChunkRecord, TtsWorkerApi, VoiceSource } from '../platform/protocol.ts';
 import { splitClauses, type Clause } from './speakable-text.ts';
 import { admitToSpeechQueue, MAX_QUEUED_SPEECH_CHARS } from './speech-queue.ts';
@@ -178,7 +178,8 @@ export class SpeechController implements ReactiveController, SpeakerPort {
       await this.loadVoice();
     } catch (error) {
       const voiceError = VoiceAgentError.from(error, 'model-load-failed');
-      this.callbacks.onError(voiceError);
+      // Let go while loading (stop(), a new voice): the caller stops waiting, nothing failed.
+      if (!(voiceError instanceof ModelUnloadedError)) this.callbacks.onError(voiceError);
       throw voiceError;
     }
   }

@@ -5,7 +5,7 @@
  * Real models; the fake mic plays a real recording.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { agentState } from './support/agent.ts';
+import { agentState, errorCodes, finalSpeech } from './support/agent.ts';
 import { TEST_MODELS, openAgentPage, resourceCounts } from './support/browser.ts';
 import { paddedFixture } from './support/wav.ts';
 import { wordErrorRate } from './support/wer.ts';
@@ -90,6 +90,44 @@ test('the element pressed last takes the microphone; the other stops and says wh
     await page.evaluate(() => (document.querySelector('#first') as HTMLElementTagNameMap['voice-agent']).stop());
     await expect.poll(() => resourceCounts(page)).toEqual({ audioContexts: 0, workers: 0, liveTracks: 0 });
   } finally {
+    await opened.close();
+  }
+});
+
+test('voice-agent.js loaded twice (a second copy, as from a second bundle): the first definition stays, the copy says so on the console, the element works', async () => {
+  const { path } = paddedFixture('english-other/en_goforward.wav', 4, 3);
+  const opened = await openAgentPage({ micWav: path });
+  try {
+    const { page, context } = opened;
+    const warnings: string[] = [];
+    const pageErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'warning') warnings.push(message.text());
+    });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    // A second copy of the whole build under another path: its modules (and its class) are new.
+    await context.route('**/copy/**', async (route) => {
+      const response = await route.fetch({ url: route.request().url().replace('/copy/', '/') });
+      await route.fulfill({ response });
+    });
+    const sameClass = await page.evaluate(async () => {
+      const first = customElements.get('voice-agent');
+      const copy = (await import(`${location.origin}/copy/voice-agent.js`)) as { VoiceAgent: CustomElementConstructor };
+      return { kept: customElements.get('voice-agent') === first, copyIsOther: copy.VoiceAgent !== first };
+    });
+    expect(sameClass).toEqual({ kept: true, copyIsOther: true });
+    expect(warnings.filter((w) => /another copy of voice-agent\.js/.test(w))).toHaveLength(1);
+
+    // The element on the page is the first copy's, and it hears the visitor.
+    await page.locator('voice-agent').locator('[part="button"]').click();
+    await expect.poll(() => agentState(page), { timeout: 30_000 }).toBe('listening');
+    await expect.poll(() => finalSpeech(page), { timeout: 60_000 }).toHaveLength(1);
+    const [heard] = await finalSpeech(page);
+    expect(wordErrorRate('go forward ten meters', heard!).wer, heard).toBeLessThan(0.5);
+    expect(pageErrors).toEqual([]);
+    expect(await errorCodes(page)).toEqual([]);
+  } finally {
+    await opened.context.unrouteAll({ behavior: 'ignoreErrors' });
     await opened.close();
   }
 });

@@ -4,6 +4,7 @@
  */
 import { expect, type Frame, type Page } from '@playwright/test';
 import { recordedEvents } from './browser.ts';
+import { normalizeForWer } from './wer.ts';
 
 /** Calls `start()` on the (first) element; returns the page time just before. */
 export async function startAgent(page: Page | Frame, selector = 'voice-agent'): Promise<number> {
@@ -60,6 +61,20 @@ export async function finalSpeech(page: Page | Frame): Promise<string[]> {
   return (await recordedEvents(page, 'voice-transcript'))
     .filter((e) => e.detail['final'] && e.detail['source'] === 'speech')
     .map((e) => String(e.detail['text']));
+}
+
+/**
+ * Waits for the transcript of a turn cut off part-way (the microphone went, the capture was
+ * suspended) and checks it: at least three words, fewer than the whole `reference`
+ * sentence, and mostly words from it.
+ */
+export async function expectHeardPartOf(page: Page | Frame, reference: string): Promise<void> {
+  await expect.poll(() => finalSpeech(page), { timeout: 60_000 }).not.toEqual([]);
+  const words = normalizeForWer((await finalSpeech(page)).join(' '));
+  const known = new Set(normalizeForWer(reference));
+  expect(words.length, words.join(' ')).toBeGreaterThanOrEqual(3);
+  expect(words.length, words.join(' ')).toBeLessThan(normalizeForWer(reference).length);
+  expect(words.filter((w) => known.has(w)).length / words.length, words.join(' ')).toBeGreaterThanOrEqual(0.6);
 }
 
 /**

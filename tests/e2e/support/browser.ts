@@ -60,7 +60,7 @@ export async function instrument(context: BrowserContext): Promise<void> {
     const w = window as unknown as {
       __events: Recorded[];
       __audioContexts: AudioContext[];
-      __workers: { worker: Worker; terminated: boolean }[];
+      __workers: { worker: Worker; url: string; terminated: boolean }[];
       __streams: MediaStream[];
       __gumCalls: number;
     };
@@ -123,7 +123,7 @@ export async function instrument(context: BrowserContext): Promise<void> {
     window.Worker = class extends NativeWorker {
       constructor(url: string | URL, options?: WorkerOptions) {
         super(url, options);
-        const record = { worker: this as Worker, terminated: false };
+        const record = { worker: this as Worker, url: String(url), terminated: false };
         w.__workers.push(record);
         const terminate = this.terminate.bind(this);
         this.terminate = () => {

@@ -4,7 +4,7 @@
  *
  * Groups every node of each V8 heap snapshot (as `bench:soak` writes them with
  * `SOAK_HEAP_SNAPSHOTS`, or DevTools saves them) by kind and constructor name (objects
- * by constructor, closures by function name, strings, arrays, compiled code…), and prints
+ * by constructor, closures by function name, strings, arrays, compiled code by kind…), and prints
  * the groups whose total self size changed most, with their counts.
  */
 import { readFileSync } from 'node:fs';
@@ -33,7 +33,13 @@ export function groupHeap(snapshot: HeapSnapshot): Map<string, Group> {
     const type = types[snapshot.nodes[i + typeAt]!] ?? 'unknown';
     const name = snapshot.strings[snapshot.nodes[i + nameAt]!] ?? '';
     // Strings and numbers are named by their value: one group each, not one per value.
-    const key = type === 'object' || type === 'closure' || type === 'native' ? `${type} ${name.slice(0, 60)}` : type;
+    // Compiled code by its kind (bytecode, optimized machine code, feedback…), not per function.
+    const key =
+      type === 'object' || type === 'closure' || type === 'native'
+        ? `${type} ${name.slice(0, 60)}`
+        : type === 'code'
+          ? `code ${name.split(' / ').slice(0, 2).join(' / ')}`
+          : type;
     const group = groups.get(key) ?? { count: 0, bytes: 0 };
     group.count++;
     group.bytes += snapshot.nodes[i + sizeAt]!;

@@ -708,7 +708,7 @@ describe('VoiceSession', () => {
       expect(h.session.display.error).toBeNull();
     });
 
-    it('capture suspended between turns: no turn is made up; after stop() it is ignored', async () => {
+    it('capture suspended between turns: no turn is made up; stop() clears the notice, and later reports are ignored', async () => {
       const h = harness();
       await h.session.start();
       h.sinks.micInterrupted(interrupted());
@@ -717,6 +717,8 @@ describe('VoiceSession', () => {
       expect(h.turns.calls).not.toContain('end-manual');
       expect(h.session.state).toBe('listening');
       await h.session.stop();
+      // Not listening any more: "listening is paused" is not shown.
+      expect(h.session.display.error).toBeNull();
       h.sinks.micInterrupted(interrupted());
       await settle();
       expect(errorCodes(h)).toEqual(['mic-interrupted']);

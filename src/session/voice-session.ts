@@ -148,6 +148,8 @@ export class VoiceSession {
     this.ports.speaker.stop();
     this.ports.responder.cancel();
     this.forgetLostMic();
+    // "Listening is paused" no longer holds once listening stops.
+    if (this.display.error?.code === 'mic-interrupted') this.display.setError(null);
     this.input({ type: 'stop' });
     await this.acquiring;
   }

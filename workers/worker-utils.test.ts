@@ -124,6 +124,8 @@ describe('fileNameOf', () => {
 describe('isOutOfMemory', () => {
   it('recognizes the ways browsers and ONNX Runtime say memory ran out', () => {
     expect(isOutOfMemory(new RangeError('Array buffer allocation failed'))).toBe(true);
+    // What ONNX Runtime said when its heap could not grow for Whisper's decoder (out-of-memory.spec).
+    expect(isOutOfMemory(new Error("Can't create a session. failed to allocate a buffer of size 49890678."))).toBe(true);
     expect(isOutOfMemory(new Error("Can't create a session. ERROR_CODE: 6, ERROR_MESSAGE: std::bad_alloc"))).toBe(true);
     expect(isOutOfMemory(new Error('Aborted(OOM). Build with -sASSERTIONS for more info.'))).toBe(true);
     expect(isOutOfMemory(Object.assign(new Error('no room'), { name: 'GPUOutOfMemoryError' }))).toBe(true);

@@ -6,8 +6,18 @@
  * `SOAK_HEAP_SNAPSHOTS`, or DevTools saves them) by kind and constructor name (objects
  * by constructor, closures by function name, strings, arrays, compiled code by kind…), and prints
  * the groups whose total self size changed most, with their counts.
+ *
+ * `npx tsx bench/heap-diff.ts --series <folder> [soak.json]`: every snapshot of a soak
+ * (`heap-<seconds>.heapsnapshot`) split into the script's data (V8 objects, strings,
+ * arrays, closures… — what a leak of ours would grow), V8's compiled code (bytecode and
+ * the JIT's machine code, which grows as more functions get hot) and Blink's own objects
+ * (DOM, styles, performance entries; not in the main JS heap figure), with each one's
+ * growth after warm-up the way `bench:soak` reckons it (its `soak.json` gives the warm-up
+ * end; default 40 s).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { comparisonWindows, growthAfterWarmUp } from '../tests/e2e/support/soak-report.ts';
 
 interface HeapSnapshot {
   readonly snapshot: { readonly meta: { readonly node_fields: string[]; readonly node_types: [string[], ...unknown[]] } };
@@ -48,7 +58,54 @@ export function groupHeap(snapshot: HeapSnapshot): Map<string, Group> {
   return groups;
 }
 
+/** What a group key (see {@link groupHeap}) belongs to: the script's data, compiled code, or Blink's objects. */
+export function partOf(key: string): 'data' | 'code' | 'blink' {
+  if (key.startsWith('code')) return 'code';
+  if (key.startsWith('native')) return 'blink';
+  return 'data';
+}
+
+function series(folder: string, soakJson?: string): void {
+  const warmUpEndsAt = soakJson
+    ? (JSON.parse(readFileSync(soakJson, 'utf8')) as { run: { warmUpEndsAt: number } }).run.warmUpEndsAt
+    : 40_000;
+  const files = readdirSync(folder)
+    .map((name) => ({ name, at: Number(/^heap-(\d+)\.heapsnapshot$/.exec(name)?.[1]) * 1000 }))
+    .filter((f) => Number.isFinite(f.at))
+    .sort((a, b) => a.at - b.at);
+  const rows = files.map(({ name, at }) => {
+    const parts = { data: 0, code: 0, blink: 0 };
+    for (const [key, group] of groupHeap(JSON.parse(readFileSync(join(folder, name), 'utf8')) as HeapSnapshot)) {
+      parts[partOf(key)] += group.bytes;
+    }
+    return { at, ...parts };
+  });
+  const kib = (bytes: number) => (bytes / 1024).toFixed(0);
+  console.log('| s | script data KiB | compiled code KiB | Blink objects KiB |');
+  console.log('|---:|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${(r.at / 1000).toFixed(0)} | ${kib(r.data)} | ${kib(r.code)} | ${kib(r.blink)} |`);
+  const windows = comparisonWindows(rows.at(-1)?.at ?? 0);
+  const growth = (part: 'data' | 'code' | 'blink') =>
+    growthAfterWarmUp(
+      rows.map((r) => ({ at: r.at, value: r[part] })),
+      warmUpEndsAt,
+      windows.lateStartMs,
+      windows.earlyEndMs,
+    );
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  console.log(
+    `\ngrowth after warm-up (${(warmUpEndsAt / 1000).toFixed(0)} s, ${windows.label}): ` +
+      `script data ${pct(growth('data'))}, compiled code ${pct(growth('code'))}, Blink objects ${pct(growth('blink'))}`,
+  );
+}
+
 function main(): void {
+  if (process.argv[2] === '--series') {
+    const [folder, soakJson] = process.argv.slice(3);
+    if (!folder) throw new Error('usage: tsx bench/heap-diff.ts --series <folder> [soak.json]');
+    series(folder, soakJson);
+    return;
+  }
   const [earlierPath, laterPath, rowsArg] = process.argv.slice(2);
   if (!earlierPath || !laterPath) throw new Error('usage: tsx bench/heap-diff.ts <earlier.heapsnapshot> <later.heapsnapshot> [rows]');
   const read = (path: string) => groupHeap(JSON.parse(readFileSync(path, 'utf8')) as HeapSnapshot);

@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import captureWorkletUrl from '../../workers/capture.worklet.ts?worker&url';
-import { resumeOrFail, resumeWhenAllowed } from './audio-context.ts';
+import { resumeOrFail, SuspensionWatch } from './audio-context.ts';
 import { MicOpenCancelled, VoiceAgentError, classifyMediaError } from '../platform/errors.ts';
 import {
   CAPTURE_PROCESSOR_NAME,
@@ -35,8 +35,6 @@ export interface MicControllerCallbacks {
 
 /** How often an open track's `readyState` is checked: `track.stop()` fires no `ended` event. */
 const TRACK_CHECK_MS = 1000;
-/** A capture context out of `running` this long counts as interrupted (a state flicker does not). */
-const INTERRUPT_CONFIRM_MS = 250;
 
 /**
  * The one controller on this page that holds (or is opening) the microphone. Several
@@ -68,8 +66,8 @@ export class MicController implements ReactiveController, MicrophonePort {
   private trackCheck: ReturnType<typeof setInterval> | null = null;
   /** Listening for `devicechange` after the track ended. */
   private watchingDevices = false;
-  /** While the capture context is interrupted (reported): stops the watch that resumes it. */
-  private stopResumeWatch: (() => void) | null = null;
+  /** Watches the open capture context for the system suspending it (`mic-interrupted`). */
+  private suspension: SuspensionWatch | null = null;
 
   constructor(host: ReactiveControllerHost, callbacks: MicControllerCallbacks) {
     this.callbacks = callbacks;
@@ -158,7 +156,7 @@ export class MicController implements ReactiveController, MicrophonePort {
       this.trackCheck = setInterval(() => {
         if (stream.getAudioTracks().some((track) => track.readyState === 'ended')) this.handleTrackEnded();
       }, TRACK_CHECK_MS);
-      context.addEventListener('statechange', this.handleContextState);
+      this.suspension = this.watchSuspension(context);
       // A device is ours again; until then (a failed attempt too) device changes keep being watched.
       this.unwatchDevices();
       return frames;
@@ -200,31 +198,21 @@ export class MicController implements ReactiveController, MicrophonePort {
   };
 
   /**
-   * The capture context left `running` (nothing of ours suspends it: the system did — a call,
-   * another app on the audio device, a frozen tab — or page script) or came back to it.
+   * Nothing of ours suspends the capture context: when it leaves `running` the system did (a
+   * call, another app on the audio device, a frozen tab) or page script.
    */
-  private readonly handleContextState = (event: Event) => {
-    const context = event.target as AudioContext;
-    if (context !== this.context || !this.node) return;
-    if (context.state === 'running') {
-      if (!this.stopResumeWatch) return;
-      this.stopResumeWatch();
-      this.stopResumeWatch = null;
-      this.callbacks.onResumed();
-      return;
-    }
-    if (context.state === 'closed' || this.stopResumeWatch) return;
-    setTimeout(() => {
-      if (context !== this.context || context.state === 'running' || context.state === 'closed' || this.stopResumeWatch) return;
-      this.stopResumeWatch = resumeWhenAllowed(context);
-      this.callbacks.onInterrupted(
-        new VoiceAgentError(
-          'mic-interrupted',
-          'Listening is paused: the system suspended the microphone audio. It resumes by itself when the system allows, or click or press a key anywhere on the page.',
+  private watchSuspension(context: AudioContext): SuspensionWatch {
+    return new SuspensionWatch(context, {
+      onSuspended: () =>
+        this.callbacks.onInterrupted(
+          new VoiceAgentError(
+            'mic-interrupted',
+            'Listening is paused: the system suspended the microphone audio. It resumes by itself when the system allows, or click or press a key anywhere on the page.',
+          ),
         ),
-      );
-    }, INTERRUPT_CONFIRM_MS);
-  };
+      onResumed: () => this.callbacks.onResumed(),
+    });
+  }
 
   /** Closes capture and tells the owner why (once per open: a closed controller is not told again). */
   private lose(code: 'mic-ended' | 'mic-taken-over'): void {
@@ -270,9 +258,8 @@ export class MicController implements ReactiveController, MicrophonePort {
     if (micOwner === this) micOwner = null;
     if (this.trackCheck) clearInterval(this.trackCheck);
     this.trackCheck = null;
-    this.stopResumeWatch?.();
-    this.stopResumeWatch = null;
-    context?.removeEventListener('statechange', this.handleContextState);
+    this.suspension?.stop();
+    this.suspension = null;
     this.stream = null;
     this.context = null;
     this.source = null;

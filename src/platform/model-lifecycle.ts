@@ -216,9 +216,6 @@ export class LossSignal {
  */
 export class ModelUnloadedError extends VoiceAgentError {}
 
-/** A load, fallback or call that a dispose or reconfigure overtook (internal; leaves as a {@link ModelUnloadedError}). */
-class StaleError extends VoiceAgentError {}
-
 /** A supervised call's worker stopped answering (unanswered heartbeat or deadline passed). */
 class WorkerLostError extends VoiceAgentError {}
 
@@ -351,8 +348,11 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
     try {
       return await held.loss.race(watch.loss.race(request(held.worker.api)));
     } catch (error) {
-      const lost = error instanceof WorkerLostError || (held.dead && !(error instanceof StaleError) && generation === this.generation);
-      if (!lost || generation !== this.generation) throw error;
+      // A dispose or reconfigure overtook the call (the generation moved on): nothing was lost.
+      if (generation !== this.generation) throw error;
+      // Otherwise a dead worker's rejection (its own, or the "unloaded" of a restart replacing it) is a loss.
+      const lost = error instanceof WorkerLostError || held.dead;
+      if (!lost) throw error;
       const failure = error instanceof WorkerLostError ? error : VoiceAgentError.from(error, 'worker-failed');
       if (!mayRetry) {
         this.giveUp(held, failure);
@@ -375,7 +375,7 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
           await this.loadPlan(this.currentPlan!, this.current!, generation);
           this.options.onRestarted?.(cause.message);
         } catch (error) {
-          if (!(error instanceof StaleError) && generation === this.generation) this.giveUp(null, cause);
+          if (generation === this.generation) this.giveUp(null, cause);
           throw cause;
         } finally {
           this.restarting = null;
@@ -405,12 +405,12 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
       try {
         await this.loadPlan(plan, settings, generation);
       } catch (error) {
-        if (error instanceof StaleError || plan.device !== 'webgpu') throw error;
+        if (generation !== this.generation || plan.device !== 'webgpu') throw error;
         fellBack = true;
         await this.fallBack(describeCause(error), generation);
       }
     } catch (error) {
-      if (error instanceof StaleError || generation !== this.generation) throw this.unloaded();
+      if (generation !== this.generation) throw this.unloaded();
       this.drop();
       this.loadFailed = true;
       const failure = VoiceAgentError.from(error, 'model-load-failed');
@@ -435,7 +435,7 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
     try {
       await this.loadPlan(this.currentPlan, settings, generation);
     } catch (error) {
-      if (!(error instanceof StaleError) && generation === this.generation) {
+      if (generation === this.generation) {
         this.drop(); // a WASM worker that failed to load is no use to the calls after this one
         this.loadFailed = true;
         this.loading = null;
@@ -475,7 +475,7 @@ export class ModelLifecycle<Settings, Plan extends ModelPlan, Api> {
   }
 
   private checkCurrent(generation: number): void {
-    if (generation !== this.generation) throw new StaleError('worker-failed', `The ${this.options.what} was unloaded.`);
+    if (generation !== this.generation) throw this.unloaded();
   }
 
   private unloaded(): VoiceAgentError {

@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { resumeWhenAllowed } from '../audio/audio-context.ts';
+import { SuspensionWatch } from '../audio/audio-context.ts';
 import { VoiceAgentError } from '../platform/errors.ts';
 
 /**
@@ -19,8 +19,6 @@ const LEVEL_WINDOW_MS = 50;
 const LEVEL_HISTORY_MS = 10_000;
 /** How long a new output context may take to start before it counts as blocked (autoplay policy). */
 const START_WAIT_MS = 1500;
-/** A suspension not of our making must last this long to count as blocked (our own hold/resume settle well within it). */
-const BLOCKED_CONFIRM_MS = 250;
 
 export interface PlaybackCallbacks {
   /**
@@ -103,10 +101,11 @@ export class PlaybackController implements ReactiveController {
   /** hold() ran and resume()/interrupt() has not: the context is (being) suspended. */
   private held = false;
   private suspendTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The output is blocked (reported), waiting for a gesture or the system to let it run. */
-  private blocked = false;
-  /** While blocked: stops the watch that resumes the context on a gesture or when the page is visible again. */
-  private stopResumeWatch: (() => void) | null = null;
+  /**
+   * Watches the context for being suspended by anyone but hold(): then the output is blocked
+   * (reported), waiting for a gesture or the system to let it run.
+   */
+  private suspension: SuspensionWatch | null = null;
   private readonly callbacks: PlaybackCallbacks | undefined;
 
   constructor(host: ReactiveControllerHost, callbacks?: PlaybackCallbacks) {
@@ -119,7 +118,7 @@ export class PlaybackController implements ReactiveController {
 
   /** The output is blocked: replies wait until a visitor gesture (or the system) lets it run. */
   get isBlocked(): boolean {
-    return this.blocked;
+    return this.suspension?.suspended ?? false;
   }
 
   hostDisconnected(): void {
@@ -304,8 +303,8 @@ export class PlaybackController implements ReactiveController {
   /** Stops output and closes the context. A later `open()` starts a new one. */
   async close(): Promise<void> {
     const context = this.context;
-    context?.removeEventListener('statechange', this.handleStateChange);
-    this.unblock(false);
+    this.suspension?.stop();
+    this.suspension = null;
     this.context = null;
     this.opening = null;
     this.gain = null;
@@ -333,7 +332,8 @@ export class PlaybackController implements ReactiveController {
     const context = new AudioContext({ latencyHint: 'interactive' });
     this.context = context;
     this.gain = this.createGain(context);
-    context.addEventListener('statechange', this.handleStateChange);
+    const suspension = this.watchSuspension(context);
+    this.suspension = suspension;
     if (context.state !== 'running') {
       // Without a user gesture (autoplay policy) resume() never settles: after a moment the
       // output counts as blocked, and what is scheduled on it waits for the visitor's next
@@ -345,7 +345,7 @@ export class PlaybackController implements ReactiveController {
       ]);
       clearTimeout(timer);
       // (Read afresh: the await may have changed it, which TypeScript cannot see.)
-      if (this.context === context && (context.state as AudioContextState) !== 'running') this.block(context);
+      if (this.context === context && (context.state as AudioContextState) !== 'running') suspension.markSuspended();
     }
     if (this.context !== context) throw new VoiceAgentError('audio-blocked', 'Speech output was closed while it opened.');
     this.nextFrame = 0;
@@ -353,22 +353,22 @@ export class PlaybackController implements ReactiveController {
   }
 
   /**
-   * The context left `running` (not by our hold()) or came back to it. A suspension counts
-   * once it has lasted {@link BLOCKED_CONFIRM_MS}: our own hold/resume pairs pass quicker.
+   * The context left `running` by someone else's doing (the autoplay policy, the system, page
+   * script) — not by hold(), nor before our own resume after it settled — or came back to it.
    */
-  private readonly handleStateChange = () => {
-    const context = this.context;
-    if (!context) return;
-    if (context.state === 'running') {
-      this.unblock(true);
-      return;
-    }
-    if (context.state === 'closed' || this.held || this.blocked) return;
-    setTimeout(() => {
-      const ours = this.held || this.ownResumes > 0;
-      if (this.context === context && context.state !== 'running' && context.state !== 'closed' && !ours) this.block(context);
-    }, BLOCKED_CONFIRM_MS);
-  };
+  private watchSuspension(context: AudioContext): SuspensionWatch {
+    return new SuspensionWatch(context, {
+      ours: () => this.held || this.ownResumes > 0,
+      onSuspended: () =>
+        this.callbacks?.onBlocked(
+          new VoiceAgentError(
+            'audio-blocked',
+            'Sound is paused (the browser has not allowed it yet, or the system suspended it). Click or press a key anywhere on the page and the reply will be spoken.',
+          ),
+        ),
+      onResumed: () => this.callbacks?.onResumed(),
+    });
+  }
 
   /** Resumes after our own hold(); until it settles, a `suspended` state is not a block. */
   private resumeOwn(context: AudioContext): void {
@@ -377,28 +377,6 @@ export class PlaybackController implements ReactiveController {
       .resume()
       .catch(() => {})
       .finally(() => this.ownResumes--);
-  }
-
-  private block(context: AudioContext): void {
-    if (this.blocked) return;
-    this.blocked = true;
-    // A system interruption may end by itself (statechange → running); a gesture resumes any kind.
-    this.stopResumeWatch = resumeWhenAllowed(context, () => this.blocked && !this.held);
-    this.callbacks?.onBlocked(
-      new VoiceAgentError(
-        'audio-blocked',
-        'Sound is paused (the browser has not allowed it yet, or the system suspended it). Click or press a key anywhere on the page and the reply will be spoken.',
-      ),
-    );
-  }
-
-  /** The output runs again (`report`: tell the owner), or is closed. */
-  private unblock(report: boolean): void {
-    if (!this.blocked) return;
-    this.blocked = false;
-    this.stopResumeWatch?.();
-    this.stopResumeWatch = null;
-    if (report) this.callbacks?.onResumed();
   }
 
   private recordLevels(start: number, pcm: Float32Array, rate: number): void {

@@ -12,10 +12,16 @@
  * Storage: they are not damaged, and the next try must not download them again. Turns go
  * on without transcripts meanwhile; pressing the talk button again (a later `start()`)
  * loads the recognizer afresh — here, with memory to spare, it fits and JFK is heard.
+ * The same for the voice (Piper, 63 MB, in the speech worker): its preload fails the same
+ * way, and the next reply loads it afresh and is spoken whole.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { agentState, errorCodes, finalSpeech, startAgent, waitForPlayback } from './support/agent.ts';
+import { soundSpan } from './support/audio-analysis.ts';
+import { readCapturedAudio } from './support/audio-tap.ts';
 import { openAgentPage, recordedEvents } from './support/browser.ts';
+import { openSpeakingPage, responseEnds, sayInPage } from './support/speech.ts';
+import { transcribe } from './support/transcribe.ts';
 import { durationSeconds, paddedFixture, JFK_CLIP as JFK, JFK_TEXT } from './support/wav.ts';
 import { wordErrorRate } from './support/wer.ts';
 
@@ -35,24 +41,42 @@ const LOW_MEMORY_PREAMBLE = `{
 }
 `;
 
-/** The recognizer's model files in the page's Cache Storage. */
-function cachedWhisperFiles(page: Page): Promise<string[]> {
-  return page.evaluate(async () => {
+/**
+ * Serves the first copy of the worker scripts matching `pattern` short of memory, later
+ * copies as built. Returns how many were served so far.
+ */
+async function firstWorkerShortOfMemory(context: BrowserContext, pattern: string): Promise<() => number> {
+  let served = 0;
+  await context.route(pattern, async (route) => {
+    served++;
+    if (served > 1) return route.continue();
+    const response = await route.fetch();
+    await route.fulfill({ response, body: LOW_MEMORY_PREAMBLE + (await response.text()) });
+  });
+  return () => served;
+}
+
+/** The `.onnx` files in the page's Cache Storage whose address contains `folder`. */
+function cachedModelFiles(page: Page, folder: string): Promise<string[]> {
+  return page.evaluate(async (folder) => {
     const files: string[] = [];
     for (const name of await caches.keys()) {
       for (const request of await (await caches.open(name)).keys()) {
-        if (request.url.includes('whisper-tiny.en') && request.url.endsWith('.onnx')) files.push(request.url.split('/').pop()!);
+        if (request.url.includes(folder) && request.url.endsWith('.onnx')) files.push(request.url.split('/').pop()!);
       }
     }
     return files.sort();
-  });
+  }, folder);
 }
 
-function recognizerWorkers(page: Page): Promise<{ terminated: boolean }[]> {
-  return page.evaluate(() =>
-    (window as unknown as { __workers: { url: string; terminated: boolean }[] }).__workers
-      .filter((w) => w.url.includes('asr.worker'))
-      .map((w) => ({ terminated: w.terminated })),
+/** Whether each worker whose script address contains `script` was terminated, in order of creation. */
+function workersOf(page: Page, script: string): Promise<boolean[]> {
+  return page.evaluate(
+    (script) =>
+      (window as unknown as { __workers: { url: string; terminated: boolean }[] }).__workers
+        .filter((w) => w.url.includes(script))
+        .map((w) => w.terminated),
+    script,
   );
 }
 
@@ -61,14 +85,7 @@ test('the recognizer runs out of memory while loading: model-out-of-memory, its 
   const opened = await openAgentPage({ micWav: path });
   try {
     const { page, context } = opened;
-    // Only the first recognizer worker is short of memory.
-    let served = 0;
-    await context.route('**/assets/asr.worker-*.js', async (route) => {
-      served++;
-      if (served > 1) return route.continue();
-      const response = await route.fetch();
-      await route.fulfill({ response, body: LOW_MEMORY_PREAMBLE + (await response.text()) });
-    });
+    const served = await firstWorkerShortOfMemory(context, '**/assets/asr.worker-*.js');
     await startAgent(page);
     await expect.poll(() => errorCodes(page), { timeout: 90_000 }).toEqual(['model-out-of-memory']);
     const [error] = await recordedEvents(page, 'voice-error');
@@ -77,11 +94,11 @@ test('the recognizer runs out of memory while loading: model-out-of-memory, its 
     expect(message).toMatch(/close other tabs/i);
     // ONNX Runtime's own words: the allocation its heap could not grow for (Whisper's 50 MB decoder).
     expect(message).toMatch(/failed to allocate a buffer of size \d+/i);
-    expect(served).toBe(1);
+    expect(served()).toBe(1);
     // The worker holding the half-loaded model is ended…
-    await expect.poll(() => recognizerWorkers(page)).toEqual([{ terminated: true }]);
+    await expect.poll(() => workersOf(page, 'asr.worker')).toEqual([true]);
     // …and the files it downloaded are still cached (out of memory is not a damaged file).
-    expect(await cachedWhisperFiles(page)).toEqual(['decoder_model_merged_quantized.onnx', 'encoder_model_quantized.onnx']);
+    expect(await cachedModelFiles(page, 'whisper-tiny.en')).toEqual(['decoder_model_merged_quantized.onnx', 'encoder_model_quantized.onnx']);
 
     // The visitor closes other tabs and presses the talk button again (stop, then start):
     // the recognizer is loaded afresh, in a worker with memory to spare, and hears the
@@ -92,12 +109,46 @@ test('the recognizer runs out of memory while loading: model-out-of-memory, its 
     const t1 = await page.evaluate(() => performance.now());
     await talk.click();
     await waitForPlayback(page, t1, durationSeconds(pcm) + 0.5, 120);
-    expect(served).toBe(2);
+    expect(served()).toBe(2);
     const heard = (await finalSpeech(page)).join(' ');
     expect(wordErrorRate(JFK_TEXT, heard).wer, heard).toBeLessThan(0.3);
     const errors = (await recordedEvents(page, 'voice-error')).map((e) => e.detail);
     expect(errors.map((e) => e['code']), JSON.stringify(errors)).toEqual(['model-out-of-memory']);
-    expect((await recognizerWorkers(page)).map((w) => w.terminated)).toEqual([true, false]);
+    expect(await workersOf(page, 'asr.worker')).toEqual([true, false]);
+  } finally {
+    await opened.context.unrouteAll({ behavior: 'ignoreErrors' });
+    await opened.close();
+  }
+});
+
+const REPLY = 'Hello there, thanks for calling. The weather today is sunny and warm, with a light breeze from the west.';
+
+test('the voice runs out of memory while loading: model-out-of-memory, its worker ended, its file kept; the next reply loads it and is spoken whole', async () => {
+  const opened = await openSpeakingPage();
+  try {
+    const { page, context } = opened;
+    const served = await firstWorkerShortOfMemory(context, '**/assets/tts.worker-*.js');
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload().catch(() => {}));
+    await expect.poll(() => errorCodes(page), { timeout: 90_000 }).toEqual(['model-out-of-memory']);
+    const [error] = await recordedEvents(page, 'voice-error');
+    const message = String(error!.detail['message']);
+    expect(message, message).toMatch(/not enough memory to load the voice en_US-joe-medium/i);
+    expect(message).toMatch(/close other tabs/i);
+    expect(served()).toBe(1);
+    await expect.poll(() => workersOf(page, 'tts.worker')).toEqual([true]);
+    expect(await cachedModelFiles(page, 'joe-medium')).toEqual(['en_US-joe-medium.onnx']);
+
+    // The next reply tries the voice again (a failed load is retried by the next use):
+    // with memory to spare it loads, and the reply is spoken whole.
+    await sayInPage(page, REPLY);
+    expect(served()).toBe(2);
+    expect(await workersOf(page, 'tts.worker')).toEqual([true, false]);
+    expect(await responseEnds(page)).toEqual([{ text: REPLY, heardText: REPLY, interrupted: false }]);
+    const captured = await readCapturedAudio(page);
+    const span = soundSpan(captured.samples, captured.sampleRateHz)!;
+    const heard = await transcribe(captured.samples.subarray(span.start, span.end), captured.sampleRateHz);
+    expect(wordErrorRate(REPLY, heard).wer, heard).toBeLessThanOrEqual(0.2);
+    expect(await errorCodes(page)).toEqual(['model-out-of-memory']);
   } finally {
     await opened.context.unrouteAll({ behavior: 'ignoreErrors' });
     await opened.close();

@@ -49,6 +49,8 @@ const RECOGNIZERS = [
   // The default with a shorter end-of-turn wait: the final is ready when the turn ends, so
   // the wait is most of the latency; this shows what a shorter one buys and costs.
   { name: 'moonshine-400', label: 'Moonshine tiny, silence-ms="400"', attributes: 'asr-model="" asr-dtype="" silence-ms="400"' },
+  // One 32 ms VAD frame less than the default's 500 ms (which ends a turn 16 frames, 512 ms, into the pause).
+  { name: 'moonshine-480', label: 'Moonshine tiny, silence-ms="480"', attributes: 'asr-model="" asr-dtype="" silence-ms="480"' },
   { name: 'tiny.en', label: 'Whisper tiny.en', attributes: 'asr-model="Xenova/whisper-tiny.en"' },
   { name: 'base', label: 'Whisper base', attributes: 'asr-model="Xenova/whisper-base"' },
 ] as const;

@@ -17,6 +17,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { comparisonWindows, growthAfterWarmUp } from '../tests/e2e/support/soak-report.ts';
 
 interface HeapSnapshot {
@@ -65,21 +66,34 @@ export function partOf(key: string): 'data' | 'code' | 'blink' {
   return 'data';
 }
 
-function series(folder: string, soakJson?: string): void {
-  const warmUpEndsAt = soakJson
-    ? (JSON.parse(readFileSync(soakJson, 'utf8')) as { run: { warmUpEndsAt: number } }).run.warmUpEndsAt
-    : 40_000;
+export interface HeapParts {
+  /** Seconds into the soak (from the file name), in ms. */
+  readonly at: number;
+  readonly data: number;
+  readonly code: number;
+  readonly blink: number;
+}
+
+/** Each `heap-<seconds>.heapsnapshot` in `folder`, in time order, split by {@link partOf} (bytes of self size). */
+export function heapParts(folder: string): HeapParts[] {
   const files = readdirSync(folder)
     .map((name) => ({ name, at: Number(/^heap-(\d+)\.heapsnapshot$/.exec(name)?.[1]) * 1000 }))
     .filter((f) => Number.isFinite(f.at))
     .sort((a, b) => a.at - b.at);
-  const rows = files.map(({ name, at }) => {
+  return files.map(({ name, at }) => {
     const parts = { data: 0, code: 0, blink: 0 };
     for (const [key, group] of groupHeap(JSON.parse(readFileSync(join(folder, name), 'utf8')) as HeapSnapshot)) {
       parts[partOf(key)] += group.bytes;
     }
     return { at, ...parts };
   });
+}
+
+function series(folder: string, soakJson?: string): void {
+  const warmUpEndsAt = soakJson
+    ? (JSON.parse(readFileSync(soakJson, 'utf8')) as { run: { warmUpEndsAt: number } }).run.warmUpEndsAt
+    : 40_000;
+  const rows = heapParts(folder);
   const kib = (bytes: number) => (bytes / 1024).toFixed(0);
   console.log('| s | script data KiB | compiled code KiB | Blink objects KiB |');
   console.log('|---:|---:|---:|---:|');
@@ -128,4 +142,5 @@ function main(): void {
   for (const r of rows) console.log(`| ${r.key} | ${kib(r.bytes)} | ${r.count} | ${kib(r.later.bytes)} | ${r.later.count} |`);
 }
 
-main();
+// A tool when run, a library when bench/soak.ts imports it.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -1,7 +1,8 @@
 /**
  * Soak benchmark (not a test): `npm run bench:soak` (after `npm run build`);
- * `SOAK_MINUTES` sets the length (default 30). `SOAK_HEAP_SNAPSHOTS=<folder>` also saves a heap
- * snapshot of the page at every sample; `npx tsx bench/heap-diff.ts <a> <b>` compares two.
+ * `SOAK_MINUTES` sets the length (default 30). `SOAK_HEAP_SNAPSHOTS=<folder>` (an empty one) also saves a heap
+ * snapshot of the page at every sample, and the report then splits the main JS heap's growth
+ * into the script's data and V8's compiled code (bench/heap-diff.ts, which also compares two).
  *
  * The built `<voice-agent>` in one long-lived page hears real spoken questions, some of them
  * barge-ins, with an LLM 500, an LLM stall and the microphone going away sprinkled in (the
@@ -18,6 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { LlmServer } from '../tests/e2e/support/llm-server.ts';
 import { FAULT_CODES, runSoak } from '../tests/e2e/support/soak.ts';
 import { comparisonWindows, growthAfterWarmUp, p50Between, pooledWer } from '../tests/e2e/support/soak-report.ts';
+import { heapParts } from './heap-diff.ts';
 import { startPreview } from './preview.ts';
 
 const PORT = 4198;
@@ -46,13 +48,11 @@ async function main() {
     const expected = new Set(run.faults.map((f) => FAULT_CODES[f.fault]));
     const errorsByCode: Record<string, number> = {};
     for (const e of run.errors) errorsByCode[e.code] = (errorsByCode[e.code] ?? 0) + 1;
+    const growthOf = (series: { at: number; value: number }[]) =>
+      growthAfterWarmUp(series, run.warmUpEndsAt, windows.lateStartMs, windows.earlyEndMs);
     const growth = (pick: (s: (typeof run.samples)[number]) => number) =>
-      growthAfterWarmUp(
-        run.samples.map((s) => ({ at: s.at, value: pick(s) })),
-        run.warmUpEndsAt,
-        windows.lateStartMs,
-        windows.earlyEndMs,
-      );
+      growthOf(run.samples.map((s) => ({ at: s.at, value: pick(s) })));
+    const heapSplit = process.env.SOAK_HEAP_SNAPSHOTS ? heapParts(process.env.SOAK_HEAP_SNAPSHOTS) : null;
     const summary = {
       minutes: run.durationMs / 60_000,
       windows: windows.label,
@@ -74,6 +74,13 @@ async function main() {
         browserPss: growth((s) => s.browserPssBytes),
         audioContexts: growth((s) => s.audioContexts),
         workers: growth((s) => s.workers),
+        // From the heap snapshots, when taken: what a leak of ours would grow vs what the JIT does.
+        ...(heapSplit
+          ? {
+              scriptData: growthOf(heapSplit.map((p) => ({ at: p.at, value: p.data }))),
+              compiledCode: growthOf(heapSplit.map((p) => ({ at: p.at, value: p.code }))),
+            }
+          : {}),
       },
       errorsByCode,
       unexpectedErrors: run.errors.filter((e) => !expected.has(e.code)).map((e) => e.code),
@@ -92,6 +99,9 @@ async function main() {
     console.log(`| voice-to-voice p50 early / late | ${ms(summary.voiceToVoiceP50Ms.early)} / ${ms(summary.voiceToVoiceP50Ms.late)} |`);
     const g = summary.growthAfterWarmUp;
     console.log(`| growth after warm-up (${summary.warmUpEndsAtS.toFixed(0)} s): main JS heap | ${pct(g.mainHeap)} |`);
+    if (g.scriptData !== undefined) {
+      console.log(`| … of it, script data / compiled code (heap snapshots) | ${pct(g.scriptData)} / ${pct(g.compiledCode!)} |`);
+    }
     console.log(`| … page + workers (measureUserAgentSpecificMemory) | ${pct(g.pageWithWorkers)} |`);
     console.log(`| … browser processes' PSS | ${pct(g.browserPss)} |`);
     console.log(`| … AudioContexts / workers | ${pct(g.audioContexts)} / ${pct(g.workers)} |`);

@@ -7,7 +7,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { startAgent } from './support/agent.ts';
 import { AUDIO_TAP_SCRIPT, readCapturedAudio } from './support/audio-tap.ts';
 import { ORIGIN, agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
-import { useLlmServer } from './support/llm-server.ts';
+import { useLlmServer, type ScriptedReply } from './support/llm-server.ts';
 import { openSpeakingPage, responseEnds } from './support/speech.ts';
 import { transcribe } from './support/transcribe.ts';
 import { paddedFixture } from './support/wav.ts';
@@ -77,21 +77,40 @@ test('a spoken question is answered out loud: the reply streams from the LLM int
   }
 });
 
-for (const fault of [
+/** An LLM fault (`script`: the first reply's; `cors: false`: the server refuses the page's origin) and its code. */
+interface LlmFaultCase {
+  readonly name: string;
+  readonly script?: ScriptedReply;
+  readonly cors?: false;
+  readonly code: string;
+}
+
+for (const fault of <LlmFaultCase[]>[
   { name: '429', script: { fault: { kind: 'status', status: 429, retryAfter: '2' } }, code: 'llm-rate-limited' },
   { name: '500', script: { fault: { kind: 'status', status: 500 } }, code: 'llm-server-error' },
   { name: 'a cut stream', script: { text: REPLY, fault: { kind: 'end-early', afterTokens: 3 } }, code: 'llm-cut-off' },
-] as const) {
+  // RELIABILITY rows 15 and 17 in the browser (their timeouts, 15 s and 10 s, are the defaults).
+  // (No CORS: here Chromium sent the question without a preflight and kept the reply from the page.)
+  { name: 'no CORS', cors: false, code: 'llm-unreachable' },
+  { name: 'no response', script: { fault: { kind: 'hang' } }, code: 'llm-timeout' },
+  { name: 'a stream that stalls', script: { text: REPLY, fault: { kind: 'stall', afterTokens: 3 } }, code: 'llm-stalled' },
+]) {
   test(`an LLM failure (${fault.name}) gives ${fault.code}, an apology, a marked turn — and the next turn works`, async () => {
-    llm().script(fault.script, { text: 'Second answer, all good.' });
+    if (fault.script) llm().script(fault.script);
+    // A server that does not allow the page's origin: the browser fails the fetch (a bare TypeError).
+    if (fault.cors === false) llm().cors = false;
     const opened = await openSpeakingPage({ attributes: `llm-url="${llm().url}"`, permissions: LOCAL_NETWORK });
     try {
       const { page } = opened;
       await page.evaluate(() => document.querySelector('voice-agent')!.send('first question'));
-      await expect.poll(async () => (await recordedEvents(page, 'voice-error')).map((e) => e.detail['code'])).toEqual([fault.code]);
+      await expect
+        .poll(async () => (await recordedEvents(page, 'voice-error')).map((e) => e.detail['code']), { timeout: 30_000 })
+        .toEqual([fault.code]);
       await expect(page.locator('voice-agent').locator('[part="caption"]').last()).toContainText('Sorry');
       await expect.poll(() => page.evaluate(() => document.querySelector('voice-agent')!.state)).toBe('idle');
+      llm().cors = true;
 
+      llm().script({ text: 'Second answer, all good.' });
       await page.evaluate(() => document.querySelector('voice-agent')!.send('second question'));
       await expect.poll(() => responseEnds(page), { timeout: 60_000 }).toContainEqual({
         text: 'Second answer, all good.',

@@ -3,17 +3,22 @@
  * (port 0) in front of the test server's model files destroys the socket part-way through
  * a file. Real models; the fake mic plays the JFK recording.
  *
- * Cut once per file: every file is resumed (a Range request; the test server honours
- * it), the models load and the speech is transcribed. Always cut: after a few tries,
+ * Cut once per file (Whisper's two): each is resumed (a Range request from the byte it
+ * stopped at; the test server honours it, as the hub and CDNs do), the recognizer loads and the speech is heard. Always cut: after a few tries,
  * `model-load-failed` naming the file.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
-import { errorCodes } from './support/agent.ts';
+import { errorCodes, finalSpeech, startAgent, waitForPlayback } from './support/agent.ts';
 import { ORIGIN, agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
+import { durationSeconds, paddedFixture, JFK_CLIP as JFK, JFK_TEXT } from './support/wav.ts';
+import { wordErrorRate } from './support/wer.ts';
 
 test.describe.configure({ timeout: 180_000 });
+
+/** The range transformers.js asks for to learn that a file exists (and its size) before downloading it. */
+const PROBE = 'bytes=0-0';
 
 /** Bytes of a file the proxy lets through before it destroys the connection. */
 const CUT_AFTER = 256 * 1024;
@@ -46,7 +51,8 @@ async function cuttingProxy(shouldCut: (path: string, timesSeen: number) => bool
       res.writeHead(204, cors).end();
       return;
     }
-    const times = (seen.get(path) ?? 0) + 1;
+    // Downloads of the file so far; transformers.js' one-byte probe (`bytes=0-0`) is not one.
+    const times = (seen.get(path) ?? 0) + (range === PROBE ? 0 : 1);
     seen.set(path, times);
     const upstream = httpRequest(`${ORIGIN}${path}`, { headers: range ? { range } : {} }, (up) => {
       res.writeHead(up.statusCode ?? 502, { ...up.headers, ...cors });
@@ -59,12 +65,15 @@ async function cuttingProxy(shouldCut: (path: string, timesSeen: number) => bool
         if (sent >= CUT_AFTER) return;
         const part = chunk.subarray(0, CUT_AFTER - sent);
         sent += part.byteLength;
-        res.write(part);
-        if (sent >= CUT_AFTER) {
-          cut.push(path);
-          up.destroy();
-          res.socket?.destroy();
+        if (sent < CUT_AFTER) {
+          res.write(part);
+          return;
         }
+        cut.push(path);
+        up.destroy();
+        // A second after the last bytes went out, as a stalled connection dies. (Destroyed at
+        // once, the page here got none of the bytes and the resume began at byte 0.)
+        res.write(part, () => setTimeout(() => res.socket?.destroy(), 1000));
       });
       up.on('end', () => res.end());
     });
@@ -96,6 +105,40 @@ test('a model file always cut off: model-load-failed naming the file', async () 
     // It was tried more than once before giving up.
     const encoder = proxy.cut.find((p) => p.includes('encoder'))!;
     expect(proxy.requests.filter((r) => r.path === encoder).length).toBeGreaterThan(1);
+  } finally {
+    await opened.close();
+    await proxy.close();
+  }
+});
+
+test('each recognizer file cut off once: resumed where it stopped, the recognizer loads and the speech is heard', async () => {
+  const proxy = await cuttingProxy((path, timesSeen) => path.includes('whisper-tiny.en') && timesSeen === 1);
+  const { path, pcm } = paddedFixture(JFK, 6, 1);
+  const opened = await openAgentPage({
+    micWav: path,
+    body: agentMarkup(`model-base-url="${proxy.url}/models"`),
+    permissions: ['local-network-access'],
+  });
+  try {
+    const { page } = opened;
+    const t0 = await startAgent(page);
+    await waitForPlayback(page, t0, durationSeconds(pcm) + 0.5, 120);
+    // Both of Whisper's files were cut, and each asked again from where it stopped.
+    const cut = proxy.cut.filter((p) => p.endsWith('.onnx')).sort();
+    expect(cut.map((p) => p.split('/').pop())).toEqual(['decoder_model_merged_quantized.onnx', 'encoder_model_quantized.onnx']);
+    for (const file of cut) {
+      const ranges = proxy.requests.filter((r) => r.path === file && r.range !== PROBE).map((r) => r.range);
+      expect(ranges, file).toHaveLength(2);
+      expect(ranges[0]).toBeUndefined();
+      // From the first byte not received (what reached the browser before the socket died: at most CUT_AFTER).
+      const from = Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1]);
+      expect(from, ranges[1]).toBeGreaterThan(0);
+      expect(from).toBeLessThanOrEqual(CUT_AFTER);
+    }
+    // The pieces make the whole model: it hears JFK (a byte out of place and it would not load or would mishear).
+    const heard = (await finalSpeech(page)).join(' ');
+    expect(wordErrorRate(JFK_TEXT, heard).wer, heard).toBeLessThan(0.3);
+    expect(await errorCodes(page)).toEqual([]);
   } finally {
     await opened.close();
     await proxy.close();

@@ -12,7 +12,7 @@
  *   recognizer (one fake-mic WAV, clips 2.5 s apart, default turn-taking). Each turn's
  *   final transcript is assigned to the clip it was spoken in. Latency per turn = final
  *   transcript event − the last voiced frame (speech-end time − its end-of-turn delay), on
- *   the wall clock: the end-of-turn wait (`silence-ms`, 500) is inside it.
+ *   the wall clock: the end-of-turn wait (`silence-ms`, 480) is inside it.
  * - baseline, same run: the bare transformers.js pipeline (bench/asr-baseline/) with
  *   Whisper tiny.en, transformers.js defaults otherwise, called once per whole clip in its
  *   own page with no microphone. Its latency is its inference time: it is handed the end
@@ -44,13 +44,13 @@ const DTYPE = 'q8';
 const RECOGNIZERS = [
   { name: 'moonshine', label: 'Moonshine tiny (default)', attributes: 'asr-model="" asr-dtype=""' },
   // The same recognizer with the semantic end-of-turn: a finished turn ends 160 ms into the
-  // pause (plus Smart Turn's time) instead of after the 500 ms silence.
+  // pause (plus Smart Turn's time) instead of after the 480 ms silence.
   { name: 'moonshine-smart-turn', label: 'Moonshine tiny, end-of-turn="smart-turn"', attributes: 'asr-model="" asr-dtype="" end-of-turn="smart-turn"' },
   // The default with a shorter end-of-turn wait: the final is ready when the turn ends, so
   // the wait is most of the latency; this shows what a shorter one buys and costs.
   { name: 'moonshine-400', label: 'Moonshine tiny, silence-ms="400"', attributes: 'asr-model="" asr-dtype="" silence-ms="400"' },
-  // One 32 ms VAD frame less than the default's 500 ms (which ends a turn 16 frames, 512 ms, into the pause).
-  { name: 'moonshine-480', label: 'Moonshine tiny, silence-ms="480"', attributes: 'asr-model="" asr-dtype="" silence-ms="480"' },
+  // The default until 2026-12-06: one 32 ms VAD frame more (16 frames, 512 ms, into the pause).
+  { name: 'moonshine-500', label: 'Moonshine tiny, silence-ms="500"', attributes: 'asr-model="" asr-dtype="" silence-ms="500"' },
   { name: 'tiny.en', label: 'Whisper tiny.en', attributes: 'asr-model="Xenova/whisper-tiny.en"' },
   { name: 'base', label: 'Whisper base', attributes: 'asr-model="Xenova/whisper-base"' },
 ] as const;

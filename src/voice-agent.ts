@@ -131,7 +131,7 @@ export class VoiceAgent extends LitElement {
    */
   @property({ attribute: 'local-only', type: Boolean }) localOnly = false;
 
-  /** Silence (ms) after the visitor's last word before their turn ends. 100–5000, default 500. */
+  /** Silence (ms) after the visitor's last word before their turn ends. 100–5000, default 480 (15 detector frames of 32 ms). */
   @property({ attribute: 'silence-ms', converter: rawAttribute }) silenceMs: number | undefined;
 
   /** Speech probability (0.05–0.95) at which a frame counts as speech. Default 0.5. */

@@ -44,8 +44,10 @@ export interface TurnDetectionOptions {
 
 /**
  * Defaults tuned on `../shared/audio` with `npm run bench:vad` (see README "Turn
- * detection"): the Silero reference thresholds (0.5 in, 0.35 out) and a 500 ms hangover.
- * Measured live in Chromium there, a turn ends ~0.54 s after the last voiced frame
+ * detection"): the Silero reference thresholds (0.5 in, 0.35 out) and a 480 ms hangover —
+ * 15 VAD frames of 32 ms exactly (500 ended a turn 16 frames, 512 ms, into the pause; the
+ * frame less brought `bench:asr`'s last voiced frame → final under 500 ms at the same word
+ * error rate, README "Speech recognition"). Measured live in Chromium with 500, a turn ended ~0.54 s after the last voiced frame
  * (vad-web's defaults: ~1.41 s), the noise-only clips yield no turn, and the long-pause
  * clips are cut exactly where vad-web's 1400 ms hangover cuts them (all their pauses are
  * ≥ 1.5 s). `minSpeechMs` (counted over frames in the hysteresis' speaking state) is
@@ -56,7 +58,7 @@ export interface TurnDetectionOptions {
 export const DEFAULT_TURN_DETECTION: TurnDetectionOptions = {
   speechThreshold: 0.5,
   silenceThreshold: 0.35,
-  silenceMs: 500,
+  silenceMs: 480,
   minSpeechMs: 250,
   preSpeechPadMs: 300,
   maxTurnMs: 120_000,

@@ -42,7 +42,7 @@ test('the JFK clip, default turn-taking: a final per phrase turn, in order, read
       const debug = await page.evaluate(() => (window as unknown as { __debug: { at: number }[] }).__debug);
       for (const d of debug) console.log(Math.round(d.at - t0), JSON.stringify(d).slice(0, 200));
     }
-    // One final per turn (JFK pauses 0.6–1 s between phrases: 3–4 turns at silence-ms 500),
+    // One final per turn (JFK pauses 0.6–1 s between phrases: 3–4 turns at silence-ms 480),
     // in spoken order: together they read as the speech. Whisper hears each phrase alone
     // here, so tiny.en may slip on a word or two ("my" → "am I").
     const turns = await recordedEvents(page, 'voice-speech-end');

@@ -127,8 +127,8 @@ function pageViolations(page: Page): Promise<Violation[]> {
   return page.evaluate(() => (window as unknown as { __cspViolations: Violation[] }).__cspViolations);
 }
 
-/** A spoken turn on the demo served under {@link POLICY}, checked for violations. */
-async function spokenTurn(isolated: boolean): Promise<void> {
+/** A spoken turn on the demo served under {@link POLICY}, checked for violations; `endOfTurn` set on the element first. */
+async function spokenTurn(isolated: boolean, endOfTurn?: 'smart-turn'): Promise<void> {
   llm().script({ text: REPLY, tokenDelayMs: 30 });
   const reports: Violation[] = [];
   const consoleCsp: string[] = [];
@@ -159,6 +159,7 @@ async function spokenTurn(isolated: boolean): Promise<void> {
     await page.locator('[data-attr="llm-url"]').fill('/v1');
     await page.locator('[data-attr="llm-url"]').dispatchEvent('change');
     await expect(agent).toHaveAttribute('llm-url', '/v1');
+    if (endOfTurn) await agent.evaluate((element, value) => element.setAttribute('end-of-turn', value), endOfTurn);
 
     await page.locator('#preload').click();
     await expect(page.locator('#log')).toContainText(/preload\(\) (resolved|failed)/, { timeout: 120_000 });
@@ -179,6 +180,11 @@ async function spokenTurn(isolated: boolean): Promise<void> {
     const heard = await transcribe(captured.samples, captured.sampleRateHz);
     expect(wordErrorRate(REPLY, heard).wer, heard).toBeLessThanOrEqual(0.15);
     await expect(page.locator('#log')).toContainText('response-end');
+    if (endOfTurn) {
+      // Smart Turn loaded and judged the pause in a worker of its own, under the same policy.
+      expect(page.workers().map((w) => w.url()).join(', ')).toContain('smart-turn');
+      expect(await recordedEvents(page, 'voice-error')).toEqual([]);
+    }
 
     // Not one violation anywhere (reports are posted asynchronously: give them a moment).
     await page.waitForTimeout(1000);
@@ -220,3 +226,6 @@ for (const isolated of [true, false]) {
   test(`the demo completes a spoken turn under the strict Content-Security-Policy with no violation in page or workers (${how})`, () =>
     spokenTurn(isolated));
 }
+
+test('the same under the strict policy with end-of-turn="smart-turn": its worker loads and judges the pause with no violation', () =>
+  spokenTurn(true, 'smart-turn'));

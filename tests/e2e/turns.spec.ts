@@ -19,7 +19,7 @@ test('the JFK clip yields one turn per spoken phrase, each the same speech as th
 
     const ends = await recordedEvents(page, 'voice-speech-end');
     const starts = await recordedEvents(page, 'voice-speech-start');
-    // Policy (README "Turn detection"): a pause of silence-ms (500 ms) ends a turn, and
+    // Policy (README "Turn detection"): a pause of silence-ms (480 ms) ends a turn, and
     // JFK pauses ~0.6–1 s between his four phrases. The second ("ask not", 0.5 s, soft)
     // scores only 6–14 speech frames live; when it falls short of min-speech-ms it leads
     // the third turn instead. Either way no speech is lost (checked below).
@@ -53,7 +53,7 @@ test('the JFK clip yields one turn per spoken phrase, each the same speech as th
 
 /**
  * The derived long-pause clips are one sentence with a 1.5–3 s pause inserted mid-way.
- * Policy: a pause longer than silence-ms (500 ms) ends the turn, so each clip yields
+ * Policy: a pause longer than silence-ms (480 ms) ends the turn, so each clip yields
  * exactly two turns, split at the inserted pause — the same cut vad-web's 1400 ms default
  * makes (see bench/vad.ts). The first turn holds the words before the pause.
  */

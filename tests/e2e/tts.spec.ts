@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { agentState, startAgent } from './support/agent.ts';
-import { longestSilenceMs, silentRuns, soundSpan } from './support/audio-analysis.ts';
+import { analysisWindowMs, longestSilenceMs, silentRuns, soundSpan } from './support/audio-analysis.ts';
 import { outputFrame, readCapturedAudio } from './support/audio-tap.ts';
 import { ORIGIN, recordedEvents } from './support/browser.ts';
 import { chunkRecords, openSpeakingPage, responseEnds, responses, sayInPage } from './support/speech.ts';
@@ -41,7 +41,7 @@ test('say() speaks a reply: Whisper hears the text, the state is speaking, no ho
 
     // Gap-free: the captured speech is the clauses laid end to end. Its longest silence is
     // no longer than the longest silence of the clauses' own audio joined without gaps
-    // (the voice's own pauses), and it lasts exactly as long.
+    // (the voice's own pauses), and it lasts as long.
     const chunks = await chunkRecords(page);
     expect(chunks.length).toBeGreaterThanOrEqual(4);
     const rate = captured.sampleRateHz;
@@ -52,22 +52,26 @@ test('say() speaks a reply: Whisper hears the text, the state is speaking, no ho
       joined.set(chunk.pcm, at);
       at += chunk.pcm.length;
     }
+    // Both are measured on audio cut into 5 ms analysis windows at the same places: the
+    // captured audio is cut at the sample where the joined audio starts. A window straddling
+    // the quiet edge of a pause may still tip either way at each end of it (the captured
+    // level is not bit-identical), so two windows are allowed; a hole the player left would
+    // also show as an underrun below.
+    const firstSound = (samples: Float32Array) => samples.findIndex((v) => Math.abs(v) > 1e-3);
+    const offset = firstSound(captured.samples) - firstSound(joined);
+    expect(offset).toBeGreaterThanOrEqual(0);
+    const aligned = captured.samples.subarray(offset, offset + joined.length);
     const ownPauseMs = longestSilenceMs(joined, rate);
-    const capturedPauseMs = longestSilenceMs(captured.samples, rate);
-    console.log(`longest pause: voice's own ${ownPauseMs.toFixed(0)} ms, captured ${capturedPauseMs.toFixed(0)} ms`);
-    expect(capturedPauseMs).toBeLessThanOrEqual(ownPauseMs + 10);
+    const capturedPauseMs = longestSilenceMs(aligned, rate);
+    console.log(`longest pause: voice's own ${ownPauseMs.toFixed(1)} ms, captured ${capturedPauseMs.toFixed(1)} ms`);
+    expect(capturedPauseMs).toBeLessThanOrEqual(ownPauseMs + 2 * analysisWindowMs(rate) + 1e-9);
     const ownSpan = soundSpan(joined, rate)!;
     const capturedMs = ((span!.end - span!.start) / rate) * 1000;
     const ownMs = ((ownSpan.end - ownSpan.start) / rate) * 1000;
     expect(Math.abs(capturedMs - ownMs)).toBeLessThanOrEqual(15);
     // No short hole either (one too brief to change the length): as many silent stretches as
-    // in the clauses' own audio. Counted on the captured audio cut at the sample where the
-    // joined audio starts, so both are cut into analysis windows at the same places (a window
-    // straddling a quiet edge may still tip either way: one more is allowed).
-    const firstSound = (samples: Float32Array) => samples.findIndex((v) => Math.abs(v) > 1e-3);
-    const offset = firstSound(captured.samples) - firstSound(joined);
-    expect(offset).toBeGreaterThanOrEqual(0);
-    const aligned = captured.samples.subarray(offset, offset + joined.length);
+    // in the clauses' own audio, counted on the same aligned windows (a window straddling a
+    // quiet edge may still tip either way: one more is allowed).
     expect(silentRuns(aligned, rate).length).toBeLessThanOrEqual(silentRuns(joined, rate).length + 1);
     expect(chunks.map((c) => c.underrunMs)).toEqual(chunks.map(() => 0));
 

@@ -12,9 +12,22 @@ export interface Span {
   readonly end: number;
 }
 
+/** Samples per analysis window at this rate. */
+function windowSize(sampleRateHz: number): number {
+  return Math.max(1, Math.round((WINDOW_MS / 1000) * sampleRateHz));
+}
+
+/**
+ * The analysis window's real length at this rate: 5 ms rounded to whole samples (at 44.1 kHz
+ * 221 samples, 5.011 ms), the unit every silence here is measured in.
+ */
+export function analysisWindowMs(sampleRateHz: number): number {
+  return (windowSize(sampleRateHz) / sampleRateHz) * 1000;
+}
+
 /** Per-window "is sound" flags. */
 function soundWindows(samples: Float32Array, sampleRateHz: number): boolean[] {
-  const size = Math.max(1, Math.round((WINDOW_MS / 1000) * sampleRateHz));
+  const size = windowSize(sampleRateHz);
   const threshold = 10 ** (SILENCE_DBFS / 20);
   const flags: boolean[] = [];
   for (let start = 0; start < samples.length; start += size) {
@@ -32,14 +45,14 @@ export function soundSpan(samples: Float32Array, sampleRateHz: number): Span | n
   const first = flags.indexOf(true);
   if (first === -1) return null;
   const last = flags.lastIndexOf(true);
-  const size = Math.max(1, Math.round((WINDOW_MS / 1000) * sampleRateHz));
+  const size = windowSize(sampleRateHz);
   return { start: first * size, end: Math.min(samples.length, (last + 1) * size) };
 }
 
 /** The silent stretches strictly between sounds (leading and trailing silence excluded). */
 export function silentRuns(samples: Float32Array, sampleRateHz: number): Span[] {
   const flags = soundWindows(samples, sampleRateHz);
-  const size = Math.max(1, Math.round((WINDOW_MS / 1000) * sampleRateHz));
+  const size = windowSize(sampleRateHz);
   const runs: Span[] = [];
   const first = flags.indexOf(true);
   const last = flags.lastIndexOf(true);

@@ -1,7 +1,8 @@
-import { cpSync, createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { sendFile } from './tests/e2e/support/send-file.ts';
 
 /**
  * Dev/preview server set-up:
@@ -61,44 +62,9 @@ function serveModels(): Connect.NextHandleFunction {
       res.end(`Not found: /models/${relative}`);
       return;
     }
-    const size = statSync(file).size;
-    res.setHeader('Content-Type', CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
     res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    res.setHeader('Accept-Ranges', 'bytes');
-    // Ranges as a model host (the hub, a CDN) answers them: transformers.js probes a file with
-    // `bytes=0-0`, and an interrupted download resumes with `bytes=N-`.
-    const range = byteRange(req.headers.range, size);
-    if (range === 'unsatisfiable') {
-      res.statusCode = 416;
-      res.setHeader('Content-Range', `bytes */${size}`);
-      res.end();
-      return;
-    }
-    if (range) {
-      res.statusCode = 206;
-      res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
-    }
-    const { start, end } = range ?? { start: 0, end: size - 1 };
-    res.setHeader('Content-Length', String(Math.max(0, end - start + 1)));
-    if (req.method === 'HEAD' || end < start) {
-      res.end();
-      return;
-    }
-    createReadStream(file, { start, end }).pipe(res);
+    sendFile(req, res, file, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
   };
-}
-
-/**
- * A single `bytes=` range of a `size`-byte file (`start-`, `start-end`, `-suffix`), clipped to
- * the file; undefined for no header or one this server ignores (several ranges: the whole file).
- */
-function byteRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
-  const match = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
-  if (!match || (!match[1] && !match[2])) return undefined;
-  const [start, end] = match[1]
-    ? [Number(match[1]), match[2] ? Math.min(Number(match[2]), size - 1) : size - 1]
-    : [Math.max(0, size - Number(match[2])), size - 1];
-  return start > end || start >= size ? 'unsatisfiable' : { start, end };
 }
 
 function isolationHeaders(): Connect.NextHandleFunction {

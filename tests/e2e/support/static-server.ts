@@ -1,13 +1,14 @@
 /**
  * A plain static file server (`node:http` only), as a page author's static host would be:
- * files with their content types and nothing else — no COOP/COEP, no SPA fallback, no
+ * files with their content types and byte ranges, and nothing else — no COOP/COEP, no SPA fallback, no
  * transforms. Mounts map URL prefixes to folders (e.g. `/models/` → ../shared/models).
  * Every response allows any origin (CORS and CORP), so pages elsewhere can load models
  * from it.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
+import { sendFile } from './send-file.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -72,10 +73,8 @@ export async function startStaticServer(
       res.end(`Not found: ${path}`);
       return;
     }
-    requests.push({ path, status: 200 });
-    res.setHeader('Content-Type', CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
-    res.setHeader('Content-Length', String(statSync(file).size));
-    createReadStream(file).pipe(res);
+    sendFile(req, res, file, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
+    requests.push({ path, status: res.statusCode });
   });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);

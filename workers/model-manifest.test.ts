@@ -47,6 +47,15 @@ describe('manifestLookup', () => {
     expect(await manifestLookup(FOLDER, async () => html, (m) => warnings.push(m))(`${FOLDER}/${entry.path}`)).toBeUndefined();
     expect(warnings).toEqual([]);
   });
+  it('a manifest that answers a local-only (no-follow) fetch with a redirect checks nothing and says so', async () => {
+    const warnings: string[] = [];
+    // Node's answer to a `redirect: 'manual'` fetch; a browser's is an opaque redirect.
+    const redirected = async () => new Response(null, { status: 302, headers: { location: 'https://cdn.elsewhere.example/voice-agent-models.json' } });
+    expect(await manifestLookup(FOLDER, redirected, (m) => warnings.push(m))(`${FOLDER}/${entry.path}`)).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('redirect');
+    expect(warnings[0]).toContain(`${FOLDER}/voice-agent-models.json`);
+  });
   it('a folder without a manifest (404), or no folder at all, checks nothing', async () => {
     expect(await manifestLookup(FOLDER, fakeFetch(null))(`${FOLDER}/${entry.path}`)).toBeUndefined();
     const fetcher = fakeFetch([entry]);

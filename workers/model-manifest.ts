@@ -6,6 +6,7 @@
  * dropped and downloaded again. A folder without one is not checked (the manifest is
  * optional; hub downloads have none).
  */
+import { isRedirect, LOCAL_ONLY_REDIRECT } from '../src/platform/local-only.ts';
 
 export const MANIFEST_NAME = 'voice-agent-models.json';
 
@@ -48,6 +49,7 @@ export function manifestLookup(folderUrl: string | undefined, fetchManifest: typ
   };
   const entries = fetchManifest(url)
     .then(async (response) => {
+      if (isRedirect(response)) return unreadable('it answered with a redirect, which local-only does not follow');
       if (!response.ok || (response.headers.get('content-type') ?? '').includes('text/html')) return new Map<string, ManifestEntry>();
       let json: unknown;
       try {
@@ -69,12 +71,17 @@ export function manifestLookup(folderUrl: string | undefined, fetchManifest: typ
 /** One lookup per folder in this worker (the manifest is fetched once, whoever asks first). */
 const folderLookups = new Map<string, ManifestLookup>();
 
-/** The shared {@link manifestLookup} of `folderUrl` (absolute, or relative to the worker's location). */
-export function folderManifest(folderUrl: string | undefined, fetchManifest: typeof fetch = fetch): ManifestLookup {
+/**
+ * The shared {@link manifestLookup} of `folderUrl` (absolute, or relative to the worker's
+ * location). `localOnly`: the manifest is fetched without following a redirect.
+ */
+export function folderManifest(folderUrl: string | undefined, localOnly = false, fetchManifest: typeof fetch = fetch): ManifestLookup {
   if (!folderUrl) return NO_ENTRY;
   const folder = new URL(folderUrl, self.location.href).href.replace(/\/+$/, '');
-  let lookup = folderLookups.get(folder);
-  if (!lookup) folderLookups.set(folder, (lookup = manifestLookup(folder, fetchManifest)));
+  const key = `${localOnly ? 'local-only ' : ''}${folder}`;
+  let lookup = folderLookups.get(key);
+  const fetchIt: typeof fetch = localOnly ? (input, init) => fetchManifest(input, { ...init, redirect: LOCAL_ONLY_REDIRECT }) : fetchManifest;
+  if (!lookup) folderLookups.set(key, (lookup = manifestLookup(folder, fetchIt)));
   return lookup;
 }
 

@@ -80,7 +80,7 @@ const api: SmartTurnWorkerApi = {
         assets.modelUrl,
         `the end-of-turn model (Smart Turn, ${file})`,
         (progress) => void Promise.resolve(onProgress(progress)).catch(() => {}),
-        { manifest: folderManifest(assets.manifestFolder) },
+        { manifest: folderManifest(assets.manifestFolder, assets.localOnly === true), localOnly: assets.localOnly === true },
       );
       try {
         session = await ort.InferenceSession.create(new Uint8Array(bytes), {

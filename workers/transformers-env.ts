@@ -6,7 +6,7 @@
  */
 import { env, pipeline } from '@huggingface/transformers';
 import type { FileProgress, ModelRuntimeConfig } from '../src/platform/protocol.ts';
-import { localOnlyViolation, pageOrigin, staysOnOrigin } from '../src/platform/local-only.ts';
+import { isRedirect, LOCAL_ONLY_REDIRECT, localOnlyViolation, pageOrigin, redirectRefused, staysOnOrigin } from '../src/platform/local-only.ts';
 import { TRANSFORMERS_CACHE_NAME } from '../src/platform/model-cache.ts';
 import { folderManifest, manifestCheck, manifestMismatch, MANIFEST_NAME, type ManifestLookup } from './model-manifest.ts';
 import { resumableFetch } from './resumable-fetch.ts';
@@ -22,16 +22,17 @@ function checkingFetch(baseFetch: typeof fetch, localOnly: boolean, manifest: Ma
   return async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     // The page checked the planned URLs; this catches any other file transformers.js asks
-    // for (a config's redirect, a CDN default) before it leaves the origin.
+    // for (a CDN default) before it leaves the origin, and a redirect the host answers with.
     if (localOnly && !staysOnOrigin(url, pageOrigin())) {
       throw namedError('local-only-violation', localOnlyViolation({ attribute: 'model-base-url', url, what: fileNameOf(url) }, pageOrigin()).message);
     }
     let response: Response;
     try {
-      response = await baseFetch(input, init);
+      response = await baseFetch(input, localOnly ? { ...init, redirect: LOCAL_ONLY_REDIRECT } : init);
     } catch (error) {
       throw namedError('model-load-failed', `Could not download ${fileNameOf(url)} (${url}): ${String(error)}`);
     }
+    if (localOnly && isRedirect(response)) throw namedError('local-only-violation', redirectRefused(url, fileNameOf(url)).message);
     if (!response.ok) return response;
     if ((response.headers.get('content-type') ?? '').includes('text/html')) {
       throw namedError('model-load-failed', `${fileNameOf(url)} (${url}) is an HTML page, not a model file.`);
@@ -112,7 +113,7 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
   // anything else. (Its local mode, `allowRemoteModels = false` with `localModelPath` set
   // to the base URL, failed to load Whisper's preprocessor config in Chromium.) A download
   // cut off mid-file is resumed (or retried) before the checks see it.
-  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true, folderManifest(config.modelBaseUrl, DEFAULT_FETCH)) as typeof env.fetch;
+  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true, folderManifest(config.modelBaseUrl, config.localOnly === true, DEFAULT_FETCH)) as typeof env.fetch;
   // Cache Storage keeps the weights for the next visit (transformers.js' own bucket, named
   // here because page code lists and clears it: src/platform/model-cache.ts).
   env.useBrowserCache = typeof caches !== 'undefined';
@@ -303,7 +304,7 @@ export class PipelineSlot<Pipe extends { dispose(): Promise<unknown> }, Config e
     const tracker = new LoadTracker(onProgress);
     if (env.useBrowserCache) {
       env.useCustomCache = true;
-      env.customCache = reportingCache((file) => tracker.cacheFull(file), folderManifest(config.modelBaseUrl, DEFAULT_FETCH));
+      env.customCache = reportingCache((file) => tracker.cacheFull(file), folderManifest(config.modelBaseUrl, config.localOnly === true, DEFAULT_FETCH));
     }
     let pipe: Pipe | null = null;
     try {

@@ -73,7 +73,8 @@ async function loadVoice(assets: TtsAssets, source: VoiceSource, onProgress: (p:
   });
   phonemizer.onProgress = onProgress;
   const what = `the voice ${source.id}`;
-  const checked = { manifest: folderManifest(source.manifestFolder) };
+  const localOnly = source.localOnly === true;
+  const checked = { manifest: folderManifest(source.manifestFolder, localOnly), localOnly };
   const [configBytes, modelBytes] = await Promise.all([
     loadModelBytes(source.configUrl, `${what} (its config)`, onProgress, checked),
     loadModelBytes(source.modelUrl, what, onProgress, checked),

@@ -114,6 +114,28 @@ describe('loadModelBytes with a model folder manifest', () => {
   });
 });
 
+describe('loadModelBytes under local-only', () => {
+  it('asks fetch not to follow redirects, and a redirect fails with local-only-violation naming the file; nothing is kept', async () => {
+    const storage = new FakeCacheStorage();
+    // A fake of Node's answer to a `redirect: 'manual'` fetch (a browser's is an opaque redirect).
+    const fetched = vi.fn(async (_url: string, init?: RequestInit) =>
+      init?.redirect === 'manual'
+        ? new Response(null, { status: 302, headers: { location: 'https://cdn.elsewhere.example/en.onnx' } })
+        : new Response(new Uint8Array([1, 2, 3])),
+    );
+    vi.stubGlobal('fetch', fetched);
+    const error = await loadModelBytes(URL_, 'the voice en', undefined, { storage, localOnly: true }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'local-only-violation' });
+    expect(String((error as Error).message)).toContain(URL_);
+    expect(String((error as Error).message)).toContain('redirect');
+    expect(fetched).toHaveBeenCalledTimes(1);
+    await settle();
+    expect(storage.entries.size).toBe(0);
+    // Without local-only the same host's file loads (fetch follows redirects as usual).
+    expect(new Uint8Array(await loadModelBytes(URL_, 'the voice en', undefined, { storage }))).toEqual(new Uint8Array([1, 2, 3]));
+  });
+});
+
 describe('fileNameOf', () => {
   it('names the file of an absolute URL or a bare path (transformers.js cache keys)', () => {
     expect(fileNameOf('https://h/models/x/onnx/encoder.onnx?download=1')).toBe('encoder.onnx');

@@ -4,6 +4,7 @@
 import { resumableFetch } from './resumable-fetch.ts';
 import type { FileProgress } from '../src/platform/protocol.ts';
 import { CACHED_BYTES_HEADER, MODEL_CACHE_NAME } from '../src/platform/model-cache.ts';
+import { LOCAL_ONLY_REDIRECT, isRedirect, redirectRefused } from '../src/platform/local-only.ts';
 import { manifestMismatch, MANIFEST_NAME, type ManifestLookup } from './model-manifest.ts';
 
 /**
@@ -132,6 +133,8 @@ export interface ModelBytesOptions {
   readonly storage?: ModelCacheStorage;
   /** The model folder's manifest (see model-manifest.ts); absent: nothing to check against. */
   readonly manifest?: ManifestLookup;
+  /** `local-only`: a redirect is not followed but fails with `local-only-violation` (see local-only.ts). */
+  readonly localOnly?: boolean;
 }
 
 /**
@@ -147,7 +150,7 @@ export async function loadModelBytes(
   url: string,
   what: string,
   onProgress?: (progress: FileProgress) => void,
-  { storage = browserCaches(), manifest }: ModelBytesOptions = {},
+  { storage = browserCaches(), manifest, localOnly = false }: ModelBytesOptions = {},
 ): Promise<ArrayBuffer> {
   const file = fileNameOf(url);
   const entry = await manifest?.(url);
@@ -164,10 +167,11 @@ export async function loadModelBytes(
   let response: Response;
   try {
     // A download cut off mid-file is resumed (or retried); see resumable-fetch.ts.
-    response = await resumableFetch(fetch)(url);
+    response = await resumableFetch(fetch)(url, localOnly ? { redirect: LOCAL_ONLY_REDIRECT } : undefined);
   } catch (error) {
     throw namedError('model-load-failed', `Could not download ${what} (${url}): ${String(error)}`);
   }
+  if (localOnly && isRedirect(response)) throw namedError('local-only-violation', redirectRefused(url, what).message);
   if (!response.ok) {
     throw namedError('model-load-failed', `Could not download ${what} (${url}): HTTP ${response.status}`);
   }

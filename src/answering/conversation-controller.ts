@@ -27,7 +27,7 @@ export interface ResponderSettings {
   readonly maxTokens?: number;
   /** The on-device model (`local-llm`), used when there is no `llm-url`. */
   readonly localResponder?: Responder;
-  /** `local-only`: an `llm-url` off the page's origin is refused (`local-only-violation`), never requested. */
+  /** `local-only`: an `llm-url` off the page's origin is refused (`local-only-violation`), never requested; a redirect from it is not followed. */
   readonly localOnly?: boolean;
 }
 
@@ -198,7 +198,14 @@ export class ConversationController implements ReactiveController, ResponderPort
     if (!llmUrl) return this.settings.localResponder ?? null;
     try {
       assertLocalOnly(this.settings.localOnly, [{ attribute: 'llm-url', url: llmUrl, what: 'the language model' }]);
-      return new OpenAIResponder({ url: llmUrl, model: llmModel, headers, getToken: getToken && (() => getToken()), maxTokens });
+      return new OpenAIResponder({
+        url: llmUrl,
+        model: llmModel,
+        headers,
+        getToken: getToken && (() => getToken()),
+        maxTokens,
+        refuseRedirects: this.settings.localOnly === true,
+      });
     } catch (error) {
       this.callbacks.onError(VoiceAgentError.from(error, 'llm-bad-request'));
       return null;

@@ -254,6 +254,31 @@ describe('OpenAIResponder: failures become typed errors', () => {
     expect((error as Error).message).toContain(`127.0.0.1:${port}`);
   });
 
+  it('an endpoint that redirects: followed by default; with refuseRedirects (local-only) → local-only-violation, the target never asked', async () => {
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(307, { Location: `${baseUrl}/chat/completions` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/v1`;
+    try {
+      llm.script({ text: REPLY });
+      expect(await collectReply(ask(new OpenAIResponder({ url })))).toBe(REPLY);
+      expect(llm.requests).toHaveLength(1);
+      llm.reset();
+
+      const error = await collectReply(ask(new OpenAIResponder({ url, refuseRedirects: true }))).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'local-only-violation' });
+      expect((error as Error).message).toContain(url.replace('/v1', ''));
+      expect((error as Error).message).toContain('redirect');
+      expect(llm.requests).toHaveLength(0);
+    } finally {
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+    }
+  });
+
   it('connection reset after some tokens → llm-cut-off, with the tokens already delivered', async () => {
     llm.script({ text: 'one two three four five', fault: { kind: 'cut', afterTokens: 3 } });
     const deltas: string[] = [];

@@ -21,6 +21,7 @@
  * | no bytes for `stallTimeoutMs` after the first text         | `llm-stalled`       |
  * | connection closed/reset before `[DONE]` or `finish_reason` | `llm-cut-off`       |
  * | 200 but not an event stream / not JSON / a JSON error body | `llm-bad-response`  |
+ * | a redirect, with `refuseRedirects` (`local-only`)          | `local-only-violation` |
  *
  * Messages are short, human, include the HTTP status and the server's origin (never its
  * path or query), and never contain a header value we sent (they are redacted from any
@@ -48,6 +49,7 @@
  * ```
  */
 import { VoiceAgentError, describeCause } from '../platform/errors.ts';
+import { LOCAL_ONLY_REDIRECT, isRedirect, redirectRefused } from '../platform/local-only.ts';
 import { abortError, type ChatMessage, type Responder, type ResponderRequest } from './responder.ts';
 import { SseParser } from './sse.ts';
 import { httpError, interpretEvent, nonStreamedAnswer, readText } from './openai-wire.ts';
@@ -98,6 +100,11 @@ export interface OpenAIResponderOptions {
   readonly stallTimeoutMs?: number;
   /** The `fetch` to use. Default: the global one as it was when the responder was made. */
   readonly fetch?: typeof fetch;
+  /**
+   * `local-only`: a redirect from the endpoint is not followed (it could carry the
+   * conversation off the origin) but fails with `local-only-violation`. Default false.
+   */
+  readonly refuseRedirects?: boolean;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
@@ -272,8 +279,10 @@ export class OpenAIResponder implements Responder {
         headers,
         body: JSON.stringify(this.buildBody(request.messages)),
         signal: controller.signal,
+        ...(this.options.refuseRedirects ? { redirect: LOCAL_ONLY_REDIRECT } : {}),
       };
       response = await race(this.fetchImpl(this.endpoint.href, init), until(connectTimeoutMs), 'connect');
+      if (this.options.refuseRedirects && isRedirect(response)) throw redirectRefused(this.endpoint.origin, 'the language model');
       run.phase = 'body';
 
       if (!response.ok) {

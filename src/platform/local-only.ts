@@ -61,6 +61,32 @@ export function assertLocalOnly(localOnly: boolean | undefined, requests: readon
   if (offOrigin) throw localOnlyViolation(offOrigin, origin);
 }
 
+/**
+ * How a fetch under `local-only` treats redirects: it follows none. A file or endpoint on the
+ * origin may redirect elsewhere (a host that sends model files on to a CDN, an LLM route
+ * forwarded to a provider), and where a redirect leads cannot be seen before it is followed
+ * (a `manual` fetch gets an opaque answer) — following it could send the request, and an
+ * LLM request's conversation, off the origin.
+ */
+export const LOCAL_ONLY_REDIRECT: RequestRedirect = 'manual';
+
+/**
+ * Whether a fetch made with {@link LOCAL_ONLY_REDIRECT} got a redirect: a browser hands back
+ * an opaque redirect; Node's fetch (unit tests) the 3xx answer itself.
+ */
+export function isRedirect(response: Response): boolean {
+  return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400 && response.headers.has('location'));
+}
+
+/** The `local-only-violation` error for `url` (on the origin) that answered with a redirect. */
+export function redirectRefused(url: string, what: string): VoiceAgentError {
+  return new VoiceAgentError(
+    'local-only-violation',
+    `local-only is set, so ${what} was not fetched: ${url} answered with a redirect, and under local-only the element follows none ` +
+      `(where a redirect leads cannot be seen before it is followed). Serve it at that address itself.`,
+  );
+}
+
 /** The origin of the document (or of the worker) this code runs in. */
 export function pageOrigin(): string {
   return globalThis.location?.origin ?? 'null';

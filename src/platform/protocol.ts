@@ -285,6 +285,8 @@ export interface VoiceSource {
   readonly configUrl: string;
   /** `model-base-url` (absolute), whose `voice-agent-models.json`, if any, the files are checked against; undefined: the hub. */
   readonly manifestFolder?: string;
+  /** `local-only`: a file that answers with a redirect fails (`local-only-violation`) instead of being followed. */
+  readonly localOnly?: boolean;
 }
 
 /** What the main thread needs to know about a loaded voice. */

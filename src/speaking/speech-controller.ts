@@ -480,7 +480,7 @@ export class SpeechController implements ReactiveController, SpeakerPort {
 }
 
 /** What the voice's worker loads for `settings` (throws `voice-invalid` for a malformed voice id). */
-function voicePlan({ voiceId, modelBaseUrl }: SpeechSettings): VoicePlan {
+function voicePlan({ voiceId, modelBaseUrl, localOnly }: SpeechSettings): VoicePlan {
   const urls = voiceUrls(voiceId, modelBaseUrl);
   return {
     model: voiceId,
@@ -493,7 +493,7 @@ function voicePlan({ voiceId, modelBaseUrl }: SpeechSettings): VoicePlan {
       phonemizerWasmUrl: absoluteUrl(phonemizerWasmUrl),
       phonemizerDataUrl: absoluteUrl(phonemizerDataUrl),
     },
-    source: { id: voiceId, ...urls, manifestFolder: modelBaseUrl ? absoluteUrl(modelBaseUrl) : undefined },
+    source: { id: voiceId, ...urls, manifestFolder: modelBaseUrl ? absoluteUrl(modelBaseUrl) : undefined, localOnly: localOnly === true },
   };
 }
 

@@ -25,6 +25,13 @@ export interface SmartTurnControllerCallbacks {
 interface SmartTurnPlan extends ModelPlan {
   readonly modelUrl: string;
   readonly manifestFolder: string | undefined;
+  readonly localOnly: boolean;
+}
+
+/** Where the model comes from: `model-base-url` (undefined: the hub), and whether `local-only` holds. */
+interface SmartTurnSource {
+  readonly modelBaseUrl: string | undefined;
+  readonly localOnly: boolean;
 }
 
 /**
@@ -39,17 +46,18 @@ interface SmartTurnPlan extends ModelPlan {
  * const port = smartTurn.connect();            // hand to the VAD worker
  */
 export class SmartTurnController {
-  private readonly model: ModelLifecycle<string | undefined, SmartTurnPlan, Comlink.Remote<SmartTurnWorkerApi>>;
+  private readonly model: ModelLifecycle<SmartTurnSource, SmartTurnPlan, Comlink.Remote<SmartTurnWorkerApi>>;
   /** The worker that finished loading (a crash or dispose replaces it). */
   private loadedApi: Comlink.Remote<SmartTurnWorkerApi> | null = null;
 
   constructor(callbacks: SmartTurnControllerCallbacks, threads = SMART_TURN_THREADS) {
     // More than one wasm thread only when the page is cross-origin isolated.
     const usableThreads = crossOriginIsolated ? Math.max(1, Math.min(threads, navigator.hardwareConcurrency || 1)) : 1;
-    const plan = (modelBaseUrl: string | undefined): SmartTurnPlan => ({
+    const plan = ({ modelBaseUrl, localOnly }: SmartTurnSource): SmartTurnPlan => ({
       model: 'pipecat-ai/smart-turn-v3',
       modelUrl: absoluteUrl(smartTurnModelUrl(modelBaseUrl)),
       manifestFolder: modelBaseUrl ? absoluteUrl(modelBaseUrl) : undefined,
+      localOnly,
       device: 'wasm',
       dtype: 'fp32',
       reason: 'Smart Turn runs on WASM',
@@ -65,8 +73,8 @@ export class SmartTurnController {
           () => new Worker(new URL('../../workers/smart-turn.worker.ts', import.meta.url), { type: 'module', name: 'voice-agent-smart-turn' }),
           onCrash,
         ),
-      load: (api, { modelUrl, manifestFolder }, _settings, onProgress) =>
-        api.load({ modelUrl, manifestFolder, ortWasmUrl: absoluteUrl(ortWasmUrl), threads: usableThreads }, Comlink.proxy(onProgress)),
+      load: (api, { modelUrl, manifestFolder, localOnly }, _settings, onProgress) =>
+        api.load({ modelUrl, manifestFolder, localOnly, ortWasmUrl: absoluteUrl(ortWasmUrl), threads: usableThreads }, Comlink.proxy(onProgress)),
       onProgress: (progress) => callbacks.onProgress(progress),
       onError: (error) => {
         if (error.code === 'worker-failed') callbacks.onCrash(error);
@@ -85,7 +93,7 @@ export class SmartTurnController {
       { attribute: 'model-base-url', url: smartTurnModelUrl(modelBaseUrl), what: 'the end-of-turn model (Smart Turn)' },
       { attribute: "the element's script URL", url: absoluteUrl(ortWasmUrl), what: 'the onnxruntime runtime' },
     ]);
-    this.model.configure(modelBaseUrl);
+    this.model.configure({ modelBaseUrl, localOnly });
     await this.model.load();
     this.loadedApi = this.model.api;
   }

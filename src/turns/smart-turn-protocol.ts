@@ -22,6 +22,8 @@ export interface SmartTurnAssets {
   readonly modelUrl: string;
   /** `model-base-url` (absolute), whose `voice-agent-models.json`, if any, the model is checked against; undefined: the hub. */
   readonly manifestFolder?: string;
+  /** `local-only`: a model URL that answers with a redirect fails (`local-only-violation`) instead of being followed. */
+  readonly localOnly?: boolean;
   /** onnxruntime-web's WASM binary, from our own origin. */
   readonly ortWasmUrl: string;
   /** wasm threads (more than 1 needs cross-origin isolation). */

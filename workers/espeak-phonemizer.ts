@@ -17,7 +17,8 @@
  */
 import { BOS, EOS, PAD, type Phonemizer, type PiperVoiceConfig } from '../src/speaking/piper-voice.ts';
 import type { FileProgress } from '../src/platform/protocol.ts';
-import { loadModelBytes, namedError } from './worker-utils.ts';
+import { loadModelBytes } from './model-bytes.ts';
+import { namedError } from './worker-utils.ts';
 
 /** Loading fetches ~18 MB of espeak-ng data (≈ 1 s from cache here); allow for slow links. */
 const LOAD_TIMEOUT_MS = 120_000;

@@ -18,7 +18,8 @@ import {
   type SmartTurnWorkerApi,
 } from '../src/turns/smart-turn-protocol.ts';
 import { N_FRAMES, N_MELS, smartTurnFeatures } from '../src/turns/whisper-features.ts';
-import { fileNameOf, forgetModelBytes, loadModelBytes, namedError } from './worker-utils.ts';
+import { forgetModelBytes, loadModelBytes } from './model-bytes.ts';
+import { fileNameOf, namedError } from './worker-utils.ts';
 import { folderManifest } from './model-manifest.ts';
 
 let session: ort.InferenceSession | null = null;

@@ -27,7 +27,8 @@ import type {
 } from '../src/platform/protocol.ts';
 import { StreamingResampler } from '../src/audio/resampler.ts';
 import { EspeakPhonemizer } from './espeak-phonemizer.ts';
-import { fileNameOf, forgetModelBytes, isOutOfMemory, loadModelBytes, namedError, outOfMemoryError } from './worker-utils.ts';
+import { forgetModelBytes, loadModelBytes } from './model-bytes.ts';
+import { fileNameOf, isOutOfMemory, namedError, outOfMemoryError } from './worker-utils.ts';
 import { folderManifest } from './model-manifest.ts';
 
 /** Amplitude above which a sample counts as speech when marking the voiced span. */

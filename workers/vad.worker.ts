@@ -24,7 +24,8 @@ import {
 } from '../src/platform/protocol.ts';
 import { SpeechSegmenter, type SegmenterEvent } from '../src/turns/speech-segmenter.ts';
 import { SileroVad } from './silero-vad.ts';
-import { forgetModelBytes, loadModelBytes, namedError } from './worker-utils.ts';
+import { forgetModelBytes, loadModelBytes } from './model-bytes.ts';
+import { namedError } from './worker-utils.ts';
 
 /** Inference times kept for the per-turn cost figure. */
 const TIMING_WINDOW = 512;

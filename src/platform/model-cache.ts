@@ -11,7 +11,7 @@
  * Cache Storage belongs to the origin, not to an element: these are static on the class.
  */
 
-/** The element's own bucket (see worker-utils' loadModelBytes). */
+/** The element's own bucket (see workers/model-bytes.ts). */
 export const MODEL_CACHE_NAME = 'voice-agent-models';
 /** Stored with each entry of {@link MODEL_CACHE_NAME}: the file's length, so a truncated or damaged copy is noticed. */
 export const CACHED_BYTES_HEADER = 'x-voice-agent-bytes';

@@ -13,13 +13,15 @@
  * on without transcripts meanwhile; pressing the talk button again (a later `start()`)
  * loads the recognizer afresh — here, with memory to spare, it fits and JFK is heard.
  * The same for the voice (Piper, 63 MB, in the speech worker): its preload fails the same
- * way, and the next reply loads it afresh and is spoken whole.
+ * way, and the next reply loads it afresh and is spoken whole. And for the local LLM
+ * (`local-llm`, the tiny random-weight model, its worker's heap not allowed to grow at all):
+ * the next typed turn loads it afresh and is answered.
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { agentState, errorCodes, finalSpeech, startAgent, waitForPlayback } from './support/agent.ts';
 import { soundSpan } from './support/audio-analysis.ts';
 import { readCapturedAudio } from './support/audio-tap.ts';
-import { openAgentPage, recordedEvents } from './support/browser.ts';
+import { agentMarkup, openAgentPage, recordedEvents } from './support/browser.ts';
 import { openSpeakingPage, responseEnds, sayInPage } from './support/speech.ts';
 import { transcribe } from './support/transcribe.ts';
 import { durationSeconds, paddedFixture, JFK_CLIP as JFK, JFK_TEXT } from './support/wav.ts';
@@ -29,11 +31,11 @@ test.describe.configure({ timeout: 240_000 });
 
 const HEAP_LIMIT_BYTES = 48 * 1024 * 1024;
 
-/** Prepended to a worker's script: its WebAssembly heaps cannot grow past the limit. */
-const LOW_MEMORY_PREAMBLE = `{
+/** Prepended to a worker's script: its WebAssembly heaps cannot grow past `limitBytes`. */
+const lowMemoryPreamble = (limitBytes: number) => `{
   const grow = WebAssembly.Memory.prototype.grow;
   WebAssembly.Memory.prototype.grow = function (pages) {
-    if (this.buffer.byteLength + pages * 65536 > ${HEAP_LIMIT_BYTES}) {
+    if (this.buffer.byteLength + pages * 65536 > ${limitBytes}) {
       throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
     }
     return grow.call(this, pages);
@@ -45,13 +47,13 @@ const LOW_MEMORY_PREAMBLE = `{
  * Serves the first copy of the worker scripts matching `pattern` short of memory, later
  * copies as built. Returns how many were served so far.
  */
-async function firstWorkerShortOfMemory(context: BrowserContext, pattern: string): Promise<() => number> {
+async function firstWorkerShortOfMemory(context: BrowserContext, pattern: string, limitBytes = HEAP_LIMIT_BYTES): Promise<() => number> {
   let served = 0;
   await context.route(pattern, async (route) => {
     served++;
     if (served > 1) return route.continue();
     const response = await route.fetch();
-    await route.fulfill({ response, body: LOW_MEMORY_PREAMBLE + (await response.text()) });
+    await route.fulfill({ response, body: lowMemoryPreamble(limitBytes) + (await response.text()) });
   });
   return () => served;
 }
@@ -148,6 +150,43 @@ test('the voice runs out of memory while loading: model-out-of-memory, its worke
     const span = soundSpan(captured.samples, captured.sampleRateHz)!;
     const heard = await transcribe(captured.samples.subarray(span.start, span.end), captured.sampleRateHz);
     expect(wordErrorRate(REPLY, heard).wer, heard).toBeLessThanOrEqual(0.2);
+    expect(await errorCodes(page)).toEqual(['model-out-of-memory']);
+  } finally {
+    await opened.context.unrouteAll({ behavior: 'ignoreErrors' });
+    await opened.close();
+  }
+});
+
+test('the local LLM runs out of memory while loading: model-out-of-memory, its worker ended, its file kept; the next turn loads it and is answered', async () => {
+  // A text-mode agent answering with the tiny random-weight LLM (7 MB, test/tiny-random-smollm2):
+  // its worker's WebAssembly heap may not grow at all, so creating the session fails.
+  const opened = await openAgentPage({
+    body: agentMarkup('mode="text" asr-model="none" local-llm="test/tiny-random-smollm2" local-llm-device="wasm" local-llm-max-tokens="8"'),
+  });
+  try {
+    const { page, context } = opened;
+    const served = await firstWorkerShortOfMemory(context, '**/assets/llm.worker-*.js', 0);
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload().catch(() => {}));
+    await expect.poll(() => errorCodes(page), { timeout: 60_000 }).toEqual(['model-out-of-memory']);
+    const [error] = await recordedEvents(page, 'voice-error');
+    const message = String(error!.detail['message']);
+    expect(message, message).toMatch(/not enough memory to load the language model/i);
+    expect(message).toMatch(/close other tabs/i);
+    expect(served()).toBe(1);
+    await expect.poll(() => workersOf(page, 'llm.worker')).toEqual([true]);
+    expect(await cachedModelFiles(page, 'tiny-random-smollm2')).toEqual(['model_quantized.onnx']);
+
+    // The next turn loads the model in a new worker, with memory to spare, and is answered.
+    await page.evaluate(() => document.querySelector('voice-agent')!.send('Hello'));
+    // The random weights say nothing speakable (often only newlines): the history shows the
+    // model's reply, generated and not failed.
+    const history = () => page.evaluate(() => document.querySelector('voice-agent')!.history.map((e) => ({ ...e })));
+    await expect.poll(async () => (await history()).map((e) => e.role), { timeout: 60_000 }).toEqual(['user', 'assistant']);
+    const [, reply] = await history();
+    expect(reply!.failed).toBeFalsy();
+    expect(reply!.content.length).toBeGreaterThan(0);
+    expect(served()).toBe(2);
+    expect(await workersOf(page, 'llm.worker')).toEqual([true, false]);
     expect(await errorCodes(page)).toEqual(['model-out-of-memory']);
   } finally {
     await opened.context.unrouteAll({ behavior: 'ignoreErrors' });

@@ -123,6 +123,15 @@ const VIOLATION_LISTENER = `(() => {
   });
 })();`;
 
+/** Console messages about the policy, from the page and each of its workers, pushed to `into` as `where: text`. */
+function watchPolicyConsole(page: Page, into: string[]): void {
+  const onConsole = (where: string) => (message: ConsoleMessage) => {
+    if (/content.security.policy/i.test(message.text())) into.push(`${where}: ${message.text()}`);
+  };
+  page.on('console', onConsole('page'));
+  page.on('worker', (worker) => worker.on('console', onConsole(`worker ${worker.url()}`)));
+}
+
 function pageViolations(page: Page): Promise<Violation[]> {
   return page.evaluate(() => (window as unknown as { __cspViolations: Violation[] }).__cspViolations);
 }
@@ -142,11 +151,7 @@ async function spokenTurn(isolated: boolean, endOfTurn?: 'smart-turn'): Promise<
     await context.addInitScript(audioTapScript(TAP_PATH));
     await context.addInitScript(VIOLATION_LISTENER);
     const page = await context.newPage();
-    const onConsole = (where: string) => (message: ConsoleMessage) => {
-      if (/content.security.policy/i.test(message.text())) consoleCsp.push(`${where}: ${message.text()}`);
-    };
-    page.on('console', onConsole('page'));
-    page.on('worker', (worker) => worker.on('console', onConsole(`worker ${worker.url()}`)));
+    watchPolicyConsole(page, consoleCsp);
     page.on('pageerror', (error) => pageErrors.push(error.message));
 
     await page.goto(`${server.origin}/index.html`);
@@ -229,3 +234,49 @@ for (const isolated of [true, false]) {
 
 test('the same under the strict policy with end-of-turn="smart-turn": its worker loads and judges the pause with no violation', () =>
   spokenTurn(true, 'smart-turn'));
+
+test('a turn answered by local-llm under the strict policy: its worker loads transformers.js and the model and generates, with no violation', async () => {
+  const reports: Violation[] = [];
+  const consoleCsp: string[] = [];
+  const server = await startCspServer(new URL(llm().url).origin, reports, true);
+  const browser = await launchBrowser({});
+  try {
+    const context = await browser.newContext();
+    await instrument(context);
+    await context.addInitScript(VIOLATION_LISTENER);
+    const page = await context.newPage();
+    watchPolicyConsole(page, consoleCsp);
+    await page.goto(`${server.origin}/index.html`);
+    await page.waitForFunction(() => customElements.get('voice-agent') !== undefined);
+    const agent = page.locator('#agent');
+    await expect(agent).toHaveAttribute('model-base-url', `${server.origin}/models`);
+    // The tiny random-weight model (its replies are meaningless: only that it ran is checked).
+    await agent.evaluate((element) => {
+      for (const [name, value] of Object.entries({ 'local-llm': 'test/tiny-random-smollm2', 'local-llm-device': 'wasm', 'local-llm-max-tokens': '8' })) {
+        element.setAttribute(name, value);
+      }
+    });
+    await page.evaluate(() => document.querySelector('voice-agent')!.send('Hello'));
+    const history = () => page.evaluate(() => document.querySelector('voice-agent')!.history.map((e) => ({ ...e })));
+    await expect.poll(async () => (await history()).map((e) => e.role), { timeout: 120_000 }).toEqual(['user', 'assistant']);
+    const [, reply] = await history();
+    expect(reply!.failed).toBeFalsy();
+    expect(reply!.content.length).toBeGreaterThan(0);
+    expect(await recordedEvents(page, 'voice-error')).toEqual([]);
+    expect(llm().requests).toHaveLength(0);
+
+    await page.waitForTimeout(1000);
+    const during = [...(await pageViolations(page)), ...reports];
+    expect(during, JSON.stringify(during, null, 1)).toEqual([]);
+    expect(consoleCsp).toEqual([]);
+    // Not deaf: a request the policy forbids, made from the LLM's own worker, is reported.
+    const worker = page.workers().find((w) => w.url().includes('llm.worker'));
+    expect(worker, page.workers().map((w) => w.url()).join(', ')).toBeDefined();
+    const forbidden = 'http://127.0.0.2:9/forbidden?from=llm-worker';
+    await worker!.evaluate((url) => fetch(url).catch(() => {}), forbidden);
+    await expect.poll(() => reports.map((v) => `${v.directive} ${v.blocked}`)).toEqual([`connect-src ${forbidden}`]);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});

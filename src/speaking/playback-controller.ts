@@ -235,8 +235,11 @@ export class PlaybackController implements ReactiveController {
   hold(): void {
     const context = this.context;
     const gain = this.gain;
-    if (!context || !gain || this.held) return;
+    if (this.held) return;
     this.held = true;
+    // Nothing has played yet (the visitor went on talking before the first answer's first
+    // audio): the output opens held (see create()), so what comes waits like held audio.
+    if (!context || !gain) return;
     const now = context.currentTime;
     gain.gain.cancelScheduledValues(now);
     gain.gain.setValueAtTime(gain.gain.value, now);
@@ -349,6 +352,11 @@ export class PlaybackController implements ReactiveController {
     }
     if (this.context !== context) throw new VoiceAgentError('audio-blocked', 'Speech output was closed while it opened.');
     this.nextFrame = 0;
+    if (this.held) {
+      // hold() came before the output existed: open it silent and suspended, as hold() leaves it.
+      this.gain!.gain.setValueAtTime(0, context.currentTime);
+      void context.suspend().catch(() => {});
+    }
     return context;
   }
 

@@ -397,6 +397,14 @@ describe('speaking (speak-start / speak-end)', () => {
       expect(transition('listening', { type: 'barge-in' }).state).toBe('listening');
     });
 
+    it('a held answer\'s first audio does not take the state from the visitor\'s turn (it waits unheard)', () => {
+      // The visitor went on talking before the answer began: its audio arrives held.
+      expect(transition('transcribing', { type: 'speak-start' }, held('speaking'))).toEqual({ state: 'transcribing', effects: [] });
+      expect(transition('user-speaking', { type: 'speak-start' }, held('speaking'))).toEqual({ state: 'user-speaking', effects: [] });
+      // Not held: the answer playing is the state.
+      expect(transition('transcribing', { type: 'speak-start' })).toEqual({ state: 'speaking', effects: [] });
+    });
+
     it('words in the visitor\'s turn drop the held answer', () => {
       expect(transition('user-speaking', { type: 'words-heard' }, held('speaking'))).toEqual({
         state: 'user-speaking',

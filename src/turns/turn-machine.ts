@@ -342,6 +342,10 @@ function whileHeld(state: AgentState, input: TurnInput, context: TurnContext): T
   switch (input.type) {
     case 'words-heard':
       return go(state, { type: 'drop-reply' });
+    case 'speak-start':
+      // The held answer's audio waits unheard (it may be its first: the visitor went on
+      // talking before it began); the visitor's turn is still the state.
+      return stay(state);
     case 'misfire':
     case 'turn-lost':
       return state === 'user-speaking' ? resume() : null;

@@ -270,14 +270,15 @@ export class PlaybackController implements ReactiveController {
   interrupt(): void {
     const context = this.context;
     const gain = this.gain;
-    if (!context || !gain) return;
     if (this.held) {
-      // The held audio is dropped: the context must run again for later speech.
+      // The held audio is dropped: the context must run again for later speech (and an
+      // output not opened yet must not open held for the next answer).
       this.held = false;
       if (this.suspendTimer) clearTimeout(this.suspendTimer);
       this.suspendTimer = null;
-      this.resumeOwn(context);
+      if (context) this.resumeOwn(context);
     }
+    if (!context || !gain) return;
     const now = context.currentTime;
     const end = now + INTERRUPT_FADE_MS / 1000;
     gain.gain.cancelScheduledValues(now);

@@ -227,8 +227,10 @@ export class SpeechController implements ReactiveController, SpeakerPort {
     const audible = this.playback.audibleFrame();
     const replies = this.replies;
     this.replies = [];
-    if (replies.length === 0) return;
+    // Also with nothing queued: a hold made before the answer had any audio ends here too,
+    // or the next answer would open held and never be heard.
     this.playback.interrupt();
+    if (replies.length === 0) return;
     for (const reply of replies) {
       void this.voice.api?.cancel(reply.id).catch(() => {});
       reply.failed ||= failed;

@@ -397,6 +397,28 @@ describe('speaking (speak-start / speak-end)', () => {
       expect(transition('listening', { type: 'barge-in' }).state).toBe('listening');
     });
 
+    it('an answer to a spoken turn that starts while the visitor is on a newer one is held', () => {
+      const visitorOnNewer = { micHeld: true } as const;
+      expect(transition('user-speaking', { type: 'reply-start', spoken: true }, visitorOnNewer)).toEqual({
+        state: 'user-speaking',
+        effects: effects('hold-reply'),
+      });
+      // The newer turn ended and is being transcribed (the answer's own turn was transcribed first).
+      expect(transition('transcribing', { type: 'reply-start', spoken: true }, visitorOnNewer)).toEqual({
+        state: 'transcribing',
+        effects: effects('hold-reply'),
+      });
+      // Already held (a barge-in): nothing more to do.
+      expect(transition('transcribing', { type: 'reply-start', spoken: true }, held('thinking'))).toEqual({ state: 'transcribing', effects: [] });
+      // A typed turn's answer, interruptions="off", or no microphone: no hold.
+      expect(transition('transcribing', { type: 'reply-start' }, visitorOnNewer).state).toBe('thinking');
+      expect(transition('user-speaking', { type: 'reply-start' }, visitorOnNewer)).toEqual({ state: 'user-speaking', effects: [] });
+      expect(transition('transcribing', { type: 'reply-start', spoken: true }, { micHeld: true, interruptions: false }).state).toBe('thinking');
+      expect(transition('transcribing', { type: 'reply-start', spoken: true }, { micHeld: false }).state).toBe('thinking');
+      // Listening: the visitor is not on a newer turn; the agent prepares the answer.
+      expect(transition('listening', { type: 'reply-start', spoken: true }, visitorOnNewer)).toEqual({ state: 'thinking', effects: [] });
+    });
+
     it('a held answer\'s first audio does not take the state from the visitor\'s turn (it waits unheard)', () => {
       // The visitor went on talking before the answer began: its audio arrives held.
       expect(transition('transcribing', { type: 'speak-start' }, held('speaking'))).toEqual({ state: 'transcribing', effects: [] });

@@ -84,8 +84,11 @@ export type TurnInput =
   | { readonly type: 'speak-start' }
   /** The agent's voice stopped: everything queued was played, or it was interrupted. */
   | { readonly type: 'speak-end' }
-  /** A responder (page code or an LLM) is answering the visitor's last turn. */
-  | { readonly type: 'reply-start' }
+  /**
+   * A responder (page code or an LLM) is answering the visitor's last turn; `spoken`: a
+   * spoken one (a newer spoken turn already under way then holds the answer).
+   */
+  | { readonly type: 'reply-start'; readonly spoken?: boolean }
   /** The answer is over: spoken, failed, empty or cancelled (speaking ends with speak-end). */
   | { readonly type: 'reply-end' };
 
@@ -229,7 +232,14 @@ export function transition(
       return stay(state);
 
     case 'reply-start':
-      // The visitor talking again comes first; otherwise the agent is preparing an answer.
+      // An answer to a spoken turn while the visitor is already on a newer one (talking, or
+      // that turn still being transcribed — the answer's own turn was transcribed before it
+      // started): it waits, held, for the newer turn's words to drop it (or for none, to
+      // let it play), as if the visitor had talked over it.
+      if (input.spoken && (state === 'user-speaking' || state === 'transcribing') && interrupting(context.micHeld, context)) {
+        return context.replyHeld ? stay(state) : go(state, { type: 'hold-reply' });
+      }
+      // Otherwise the agent is preparing an answer.
       return state === 'listening' || state === 'transcribing' || state === 'idle' || state === 'error'
         ? go('thinking')
         : stay(state);

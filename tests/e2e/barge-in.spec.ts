@@ -15,7 +15,7 @@ import { LEVEL_RECORDER_SCRIPT, measureInputLatency, micMixScript, sayIntoMic } 
 import { responseEnds } from './support/speech.ts';
 import { transcribe } from './support/transcribe.ts';
 import { voiceOnset } from './support/audio-analysis.ts';
-import { AUDIO_DIR, paddedFixture, readWav, type Pcm } from './support/wav.ts';
+import { AUDIO_DIR, JFK_CLIP as JFK, JFK_TEXT, paddedFixture, readWav, type Pcm } from './support/wav.ts';
 import { wordErrorRate } from './support/wer.ts';
 
 test.describe.configure({ timeout: 180_000 });
@@ -215,6 +215,20 @@ const CUT_SENTENCE_TEXT = 'mister quilter is the apostle of the middle classes a
 
 const SECOND_ANSWER = 'Thank you, I will welcome it.';
 
+/** A page whose microphone plays `clip` (then the room), answering from the scripted LLM, listening with its models loaded. */
+async function openListeningPage(clip: string): Promise<OpenedPage> {
+  const { path } = paddedFixture(clip, 1, 20);
+  const opened = await openAgentPage({
+    micWav: path,
+    body: agentMarkup(`llm-url="${llm().url}" debug`),
+    initScripts: [AUDIO_TAP_SCRIPT],
+    permissions: ['local-network-access'],
+  });
+  await opened.page.evaluate(() => document.querySelector('voice-agent')!.preload());
+  await startAgent(opened.page);
+  return opened;
+}
+
 // The first answer's first token comes 3 s after it is asked for (its audio is ready while
 // the second half is being transcribed: it must wait unheard), or 12 s after (the second
 // half is transcribed first: the request is aborted before any text, and the hold must not
@@ -222,17 +236,9 @@ const SECOND_ANSWER = 'Thank you, I will welcome it.';
 for (const firstTokenDelayMs of [3000, 12_000]) {
   test(`the visitor goes on talking before the first half's answer is heard (its first token after ${firstTokenDelayMs / 1000} s): dropped unheard, one answer to the whole`, async () => {
     llm().script({ text: 'An answer to half a sentence.', firstTokenDelayMs }, { text: SECOND_ANSWER });
-    const { path } = paddedFixture(CUT_SENTENCE, 1, 20);
-    const opened = await openAgentPage({
-      micWav: path,
-      body: agentMarkup(`llm-url="${llm().url}" debug`),
-      initScripts: [AUDIO_TAP_SCRIPT],
-      permissions: ['local-network-access'],
-    });
+    const opened = await openListeningPage(CUT_SENTENCE);
     try {
       const { page } = opened;
-      await page.evaluate(() => document.querySelector('voice-agent')!.preload());
-      await startAgent(page);
       await expect
         .poll(async () => (await responseEnds(page)).some((end) => end.text === SECOND_ANSWER), { timeout: 90_000, intervals: [500] })
         .toBe(true);
@@ -275,3 +281,43 @@ for (const firstTokenDelayMs of [3000, 12_000]) {
     }
   });
 }
+
+test('a sentence cut by silence at its inner pauses (JFK) is answered once: the answers to its fragments wait unheard and are dropped; the last request carries the whole sentence', async () => {
+  const replies = ['one', 'two', 'three', 'four', 'five', 'six'].map((n) => `Reply ${n} is here.`);
+  llm().script(...replies.map((text) => ({ text })));
+  const opened = await openListeningPage(JFK);
+  try {
+    const { page } = opened;
+    // Done when an answer has been heard whole and the agent listens again.
+    await expect
+      .poll(async () => (await responseEnds(page)).some((end) => !end.interrupted), { timeout: 90_000, intervals: [500] })
+      .toBe(true);
+    await expect.poll(() => agentState(page), { timeout: 30_000 }).toBe('listening');
+    const states = (await recordedEvents(page, 'voice-state-change')).map((e) => String(e.detail['state']));
+    console.log(`states: ${states.join(' → ')}`);
+
+    // Cut into several turns at its pauses (the answers to the first were asked for at once).
+    const finals = (await recordedEvents(page, 'voice-transcript')).filter((e) => e.detail['final']).map((e) => String(e.detail['text']));
+    expect(finals.length, finals.join(' | ')).toBeGreaterThanOrEqual(2);
+    expect(wordErrorRate(JFK_TEXT, finals.join(' ')).wer, finals.join(' | ')).toBeLessThan(0.3);
+    // Every answer but the last was dropped with nothing of it heard; the last heard whole.
+    const ends = await responseEnds(page);
+    const last = ends.at(-1)!;
+    expect(last.interrupted).toBe(false);
+    expect(last.heardText).toBe(last.text);
+    for (const end of ends.slice(0, -1)) expect(end).toMatchObject({ heardText: '', interrupted: true });
+    // The agent never spoke while the visitor was still on the sentence.
+    expect(states.lastIndexOf('user-speaking')).toBeLessThan(states.indexOf('speaking'));
+    // The last request asked about the whole sentence, its turns as one message.
+    const asked = llm().requests.at(-1)!.body!.messages!;
+    expect(asked.map((m) => m.role)).toEqual(['user']);
+    expect(asked[0]!.content).toBe(finals.join('\n\n'));
+    // What reached the speakers: that one answer.
+    const captured = await readCapturedAudio(page);
+    const played = await transcribe(captured.samples, captured.sampleRateHz);
+    expect(wordErrorRate(last.text, played).wer, played).toBeLessThanOrEqual(0.25);
+    expect(await recordedEvents(page, 'voice-error')).toEqual([]);
+  } finally {
+    await opened.close();
+  }
+});

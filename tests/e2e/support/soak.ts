@@ -279,8 +279,12 @@ export async function runSoak({ origin, llm, durationMs, log = () => {}, heapSna
     const waitFor = async (wanted: string, timeoutMs: number) => until(async () => (await state(page)) === wanted, timeoutMs);
 
     let turn = 0;
+    /** The LLM fault injected into the previous turn, if any: its answer fails (the apology is shown, not spoken). */
+    let previousFault: SoakFault | undefined;
     while (elapsed() < durationMs) {
-      const bargeIn = turn > 0 && turn % BARGE_IN_EVERY === 0;
+      // A barge-in talks into the previous turn's answer: there is none to talk into after a
+      // failed one (waiting for it to be spoken only cost the 90 s answer timeout).
+      const bargeIn = turn > 0 && turn % BARGE_IN_EVERY === 0 && previousFault === undefined;
       // Sample between turns, with the agent at rest (a barge-in's turn starts mid-answer).
       if (!bargeIn && elapsed() - lastSampleAt >= SAMPLE_EVERY_MS) await sample();
       const due = Math.floor(elapsed() / faultEveryMs) > faults.length && turn > 1 && !bargeIn;
@@ -336,6 +340,7 @@ export async function runSoak({ origin, llm, durationMs, log = () => {}, heapSna
         );
       }, ANSWER_TIMEOUT_MS);
       if (!answered) log(`turn ${turn + 1}: no answer within ${ANSWER_TIMEOUT_MS / 1000} s (state ${await state(page)})`);
+      previousFault = fault;
       turn++;
     }
     // Let the last answer finish, then a last sample at rest.

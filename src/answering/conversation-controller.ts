@@ -35,7 +35,7 @@ export interface ConversationCallbacks {
   /** Dispatch `voice-turn` from the element (page code may answer it). */
   dispatchTurn(event: VoiceTurnEvent): void;
   /** A responder is answering (state `thinking`). */
-  onReplyStart(turnId: number): void;
+  onReplyStart(turnId: number, source: 'speech' | 'text'): void;
   /** The responder's first text arrived (for `voice-metrics`). */
   onFirstDelta(turnId: number): void;
   /** Speak one clause of the answer (the speech controller's `say` with hooks). */
@@ -133,7 +133,7 @@ export class ConversationController implements ReactiveController, ResponderPort
       this.current = null;
       return;
     }
-    this.callbacks.onReplyStart(turnId);
+    this.callbacks.onReplyStart(turnId, source);
     try {
       await this.answer(current, responder);
     } finally {

@@ -122,7 +122,8 @@ export interface SessionSinks {
   responseEnd(detail: VoiceResponseEndDetail): void;
   /** A visitor turn is about to be answered: page code may answer it (`voice-turn`). */
   turn(event: VoiceTurnEvent): void;
-  replyStart(turnId: number): void;
+  /** An answer to turn `turnId` (spoken or typed, as `source` says) is under way. */
+  replyStart(turnId: number, source: 'speech' | 'text'): void;
   firstDelta(): void;
   /** The whole answer text, once known. */
   replyText(text: string): void;

@@ -161,11 +161,11 @@ class FakeResponder implements ResponderPort {
     this.preloads++;
     return this.preloading;
   }
-  async runTurn(text: string): Promise<void> {
+  async runTurn(text: string, source: 'speech' | 'text'): Promise<void> {
     this.turns.push(text);
     this.busy = true;
     const turnId = ++this.nextTurnId;
-    this.sinks().replyStart(turnId);
+    this.sinks().replyStart(turnId, source);
     this.sinks().firstDelta();
     if (this.failWith) {
       this.sinks().error(this.failWith);

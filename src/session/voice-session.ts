@@ -75,8 +75,6 @@ export class VoiceSession {
   private readonly metrics = new TurnMetrics();
   /** When the visitor's last spoken turn ended (its last voiced frame), wall clock. */
   private lastVoicedAt = 0;
-  /** Whether the turn last handed to the responder was spoken or typed. */
-  private answeringSource: 'speech' | 'text' = 'text';
   /** Turns handed to the recognizer whose final transcript has not come yet. */
   private readonly awaitingTranscripts = new Set<number>();
   private readonly bargeIn: BargeInJudge;
@@ -435,9 +433,9 @@ export class VoiceSession {
       this.outputs.dispatch(new VoiceResponseEndEvent(detail));
     },
     turn: (event) => this.outputs.dispatch(event),
-    replyStart: (turnId) => {
+    replyStart: (turnId, source) => {
       this.metrics.replyStarted(turnId);
-      this.input({ type: 'reply-start', spoken: this.answeringSource === 'speech' });
+      this.input({ type: 'reply-start', spoken: source === 'speech' });
     },
     firstDelta: () => this.metrics.firstToken(wallClockMs()),
     replyText: (text) => this.display.addCaption('agent', text),
@@ -585,7 +583,6 @@ export class VoiceSession {
   /** Hands a visitor turn to the responder; a newer turn replaces an answer under way. */
   private answer(text: string, source: 'speech' | 'text'): void {
     this.metrics.answering(source, wallClockMs(), this.lastVoicedAt);
-    this.answeringSource = source;
     // The speech layer first: it reports what was heard, which the history keeps.
     if (this.ports.responder.busy) this.dropReply();
     void this.ports.responder.runTurn(text, source);

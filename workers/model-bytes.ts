@@ -5,7 +5,7 @@
  */
 import type { FileProgress } from '../src/platform/protocol.ts';
 import { CACHED_BYTES_HEADER, MODEL_CACHE_NAME } from '../src/platform/model-cache.ts';
-import { LOCAL_ONLY_REDIRECT, isRedirect, redirectRefused } from '../src/platform/local-only.ts';
+import { fetchFollowingNoRedirect, isRedirect, redirectRefused } from '../src/platform/local-only.ts';
 import { manifestMismatch, MANIFEST_NAME, type ManifestLookup } from './model-manifest.ts';
 import { resumableFetch } from './resumable-fetch.ts';
 import { fileNameOf, isQuotaError, namedError } from './worker-utils.ts';
@@ -101,7 +101,7 @@ export async function loadModelBytes(
   let response: Response;
   try {
     // A download cut off mid-file is resumed (or retried); see resumable-fetch.ts.
-    response = await resumableFetch(fetch)(url, localOnly ? { redirect: LOCAL_ONLY_REDIRECT } : undefined);
+    response = await resumableFetch(localOnly ? fetchFollowingNoRedirect(fetch) : fetch)(url);
   } catch (error) {
     throw namedError('model-load-failed', `Could not download ${what} (${url}): ${String(error)}`);
   }

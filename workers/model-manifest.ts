@@ -6,7 +6,7 @@
  * dropped and downloaded again. A folder without one is not checked (the manifest is
  * optional; hub downloads have none).
  */
-import { isRedirect, LOCAL_ONLY_REDIRECT } from '../src/platform/local-only.ts';
+import { fetchFollowingNoRedirect, isRedirect } from '../src/platform/local-only.ts';
 
 export const MANIFEST_NAME = 'voice-agent-models.json';
 
@@ -80,8 +80,7 @@ export function folderManifest(folderUrl: string | undefined, localOnly = false,
   const folder = new URL(folderUrl, self.location.href).href.replace(/\/+$/, '');
   const key = `${localOnly ? 'local-only ' : ''}${folder}`;
   let lookup = folderLookups.get(key);
-  const fetchIt: typeof fetch = localOnly ? (input, init) => fetchManifest(input, { ...init, redirect: LOCAL_ONLY_REDIRECT }) : fetchManifest;
-  if (!lookup) folderLookups.set(key, (lookup = manifestLookup(folder, fetchIt)));
+  if (!lookup) folderLookups.set(key, (lookup = manifestLookup(folder, localOnly ? fetchFollowingNoRedirect(fetchManifest) : fetchManifest)));
   return lookup;
 }
 

@@ -6,7 +6,7 @@
  */
 import { env, pipeline } from '@huggingface/transformers';
 import type { FileProgress, ModelRuntimeConfig } from '../src/platform/protocol.ts';
-import { isRedirect, LOCAL_ONLY_REDIRECT, localOnlyViolation, pageOrigin, redirectRefused, staysOnOrigin } from '../src/platform/local-only.ts';
+import { fetchFollowingNoRedirect, isRedirect, localOnlyViolation, pageOrigin, redirectRefused, staysOnOrigin } from '../src/platform/local-only.ts';
 import { TRANSFORMERS_CACHE_NAME } from '../src/platform/model-cache.ts';
 import { folderManifest, manifestCheck, manifestMismatch, MANIFEST_NAME, type ManifestLookup } from './model-manifest.ts';
 import { resumableFetch } from './resumable-fetch.ts';
@@ -28,7 +28,7 @@ function checkingFetch(baseFetch: typeof fetch, localOnly: boolean, manifest: Ma
     }
     let response: Response;
     try {
-      response = await baseFetch(input, localOnly ? { ...init, redirect: LOCAL_ONLY_REDIRECT } : init);
+      response = await baseFetch(input, init);
     } catch (error) {
       throw namedError('model-load-failed', `Could not download ${fileNameOf(url)} (${url}): ${String(error)}`);
     }
@@ -113,7 +113,9 @@ export function configureTransformers(config: ModelRuntimeConfig): void {
   // anything else. (Its local mode, `allowRemoteModels = false` with `localModelPath` set
   // to the base URL, failed to load Whisper's preprocessor config in Chromium.) A download
   // cut off mid-file is resumed (or retried) before the checks see it.
-  env.fetch = checkingFetch(resumableFetch(DEFAULT_FETCH), config.localOnly === true, folderManifest(config.modelBaseUrl, config.localOnly === true, DEFAULT_FETCH)) as typeof env.fetch;
+  // Under `local-only` no redirect is followed, retries and resumed downloads included.
+  const networkFetch = config.localOnly ? fetchFollowingNoRedirect(DEFAULT_FETCH) : DEFAULT_FETCH;
+  env.fetch = checkingFetch(resumableFetch(networkFetch), config.localOnly === true, folderManifest(config.modelBaseUrl, config.localOnly === true, DEFAULT_FETCH)) as typeof env.fetch;
   // Cache Storage keeps the weights for the next visit (transformers.js' own bucket, named
   // here because page code lists and clears it: src/platform/model-cache.ts).
   env.useBrowserCache = typeof caches !== 'undefined';

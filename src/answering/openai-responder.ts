@@ -49,7 +49,7 @@
  * ```
  */
 import { VoiceAgentError, describeCause } from '../platform/errors.ts';
-import { LOCAL_ONLY_REDIRECT, isRedirect, redirectRefused } from '../platform/local-only.ts';
+import { fetchFollowingNoRedirect, isRedirect, redirectRefused } from '../platform/local-only.ts';
 import { abortError, type ChatMessage, type Responder, type ResponderRequest } from './responder.ts';
 import { SseParser } from './sse.ts';
 import { httpError, interpretEvent, nonStreamedAnswer, readText } from './openai-wire.ts';
@@ -179,7 +179,8 @@ export class OpenAIResponder implements Responder {
     this.options = { ...options };
     this.endpoint = resolveChatCompletionsUrl(options.url);
     // Keep the fetch that exists now: a host page may wrap window.fetch later.
-    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.fetchImpl = options.refuseRedirects ? fetchFollowingNoRedirect(baseFetch) : baseFetch;
   }
 
   /** The JSON body sent for these messages (exposed for tests and request auditing). */
@@ -279,7 +280,6 @@ export class OpenAIResponder implements Responder {
         headers,
         body: JSON.stringify(this.buildBody(request.messages)),
         signal: controller.signal,
-        ...(this.options.refuseRedirects ? { redirect: LOCAL_ONLY_REDIRECT } : {}),
       };
       response = await race(this.fetchImpl(this.endpoint.href, init), until(connectTimeoutMs), 'connect');
       if (this.options.refuseRedirects && isRedirect(response)) throw redirectRefused(this.endpoint.origin, 'the language model');

@@ -70,6 +70,11 @@ export function assertLocalOnly(localOnly: boolean | undefined, requests: readon
  */
 export const LOCAL_ONLY_REDIRECT: RequestRedirect = 'manual';
 
+/** `baseFetch` following no redirect ({@link LOCAL_ONLY_REDIRECT}): every fetch the element makes under `local-only`. */
+export function fetchFollowingNoRedirect(baseFetch: typeof fetch): typeof fetch {
+  return (input, init) => baseFetch(input, { ...init, redirect: LOCAL_ONLY_REDIRECT });
+}
+
 /**
  * Whether a fetch made with {@link LOCAL_ONLY_REDIRECT} got a redirect: a browser hands back
  * an opaque redirect; Node's fetch (unit tests) the 3xx answer itself.

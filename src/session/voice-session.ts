@@ -75,8 +75,6 @@ export class VoiceSession {
   private readonly metrics = new TurnMetrics();
   /** When the visitor's last spoken turn ended (its last voiced frame), wall clock. */
   private lastVoicedAt = 0;
-  /** Turns handed to the recognizer whose final transcript has not come yet. */
-  private readonly awaitingTranscripts = new Set<number>();
   private readonly bargeIn: BargeInJudge;
   /** What the last barge-in decision saw (for the debug record of the hold). */
   private bargeInEvidence = {};
@@ -301,7 +299,7 @@ export class VoiceSession {
     this.audioGeneration++;
     if (replyWasHeld) this.ports.speaker.resume();
     // Turns already captured keep the recognizer until their transcripts are out (mic lost).
-    if (finishTurns && this.awaitingTranscripts.size > 0) this.finishingTurns = true;
+    if (finishTurns && this.machine.turnsAwaitingTranscript.size > 0) this.finishingTurns = true;
     else this.dropPendingTurns();
     this.outputs.level(0);
     void this.ports.microphone.close();
@@ -317,7 +315,7 @@ export class VoiceSession {
    */
   private dropPendingTurns(): void {
     this.finishingTurns = false;
-    this.awaitingTranscripts.clear();
+    this.machine.turnsAwaitingTranscript.clear();
     this.ports.recognizer.dispose();
   }
 
@@ -516,7 +514,6 @@ export class VoiceSession {
     // The turn so far may be mostly echo: the recognizer gets it from just before this speech.
     void this.ports.turns.trimTurn(event.onsetMs, SUSTAINED_SPEECH_MS + this.settings.turnDetection.preSpeechPadMs);
     this.bargeInEvidence = verdict.evidence;
-    this.machine.markHold();
     this.input({ type: 'barge-in' });
     this.takeVisitorTurn();
   }
@@ -544,7 +541,7 @@ export class VoiceSession {
     const { recognizer } = this.ports;
     if (recognizer.available) {
       const turnId = this.machine.lastTurnId;
-      this.awaitingTranscripts.add(turnId);
+      this.machine.turnsAwaitingTranscript.add(turnId);
       recognizer.endTurn(turnId, turn.audio, turn.lastSpeechSample, turn.speechMs);
     } else {
       this.display.addCaption('note', `You spoke for ${(durationMs / 1000).toFixed(1)} s`);
@@ -569,10 +566,10 @@ export class VoiceSession {
     }
     if (!update.final) return;
     if (update.text) this.display.addCaption('user', update.text);
-    this.awaitingTranscripts.delete(update.turnId);
-    if (this.awaitingTranscripts.size === 0) this.input({ type: 'transcribed' });
+    this.machine.turnsAwaitingTranscript.delete(update.turnId);
+    if (this.machine.turnsAwaitingTranscript.size === 0) this.input({ type: 'transcribed' });
     if (update.text) this.answer(update.text, 'speech');
-    if (this.finishingTurns && this.awaitingTranscripts.size === 0) {
+    if (this.finishingTurns && this.machine.turnsAwaitingTranscript.size === 0) {
       // The last turn captured before the microphone went is out: the recognizer can go
       // (unless listening started again meanwhile).
       this.finishingTurns = false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_STATES, holdsAudio, transition, type AgentState, type EndedTurn, type TurnEffect, type TurnInput } from './turn-machine.ts';
+import { AGENT_STATES, holdsAudio, transition, TurnMachine, type AgentState, type EndedTurn, type TurnEffect, type TurnInput } from './turn-machine.ts';
 
 /** A turn's audio as the VAD hands it over: the machine only carries it to `deliver-turn`. */
 const TURN: EndedTurn = {
@@ -498,5 +498,101 @@ describe('speaking (speak-start / speak-end)', () => {
         'thinking',
       ]);
     });
+  });
+});
+
+describe('TurnMachine: which turns may drop a held answer', () => {
+  const facts = { interruptions: true, replyActivity: 'thinking' } as const;
+  /** A machine listening with the microphone held, then one spoken turn ended and transcribed. */
+  function afterOneAnsweredTurn(): TurnMachine {
+    const machine = new TurnMachine();
+    machine.fire({ type: 'start', voiceInput: true }, facts);
+    machine.fire({ type: 'audio-ready' }, facts);
+    speakTurn(machine);
+    transcribed(machine, 1);
+    return machine;
+  }
+  /** The VAD confirms a turn and it ends, handed to the recognizer (as the session does). */
+  function speakTurn(machine: TurnMachine): void {
+    machine.openVadTurn();
+    const turnId = machine.confirmVadTurn(0);
+    machine.fire({ type: 'speech-start' }, facts);
+    machine.recognizeVadTurn();
+    machine.fire({ type: 'speech-end', transcribe: true, turn: TURN }, facts);
+    machine.turnsAwaitingTranscript.add(turnId);
+    machine.closeVadTurn();
+  }
+  /** The recognizer's final words for the turn (as the session feeds them). */
+  function transcribed(machine: TurnMachine, turnId: number): void {
+    machine.turnsAwaitingTranscript.delete(turnId);
+    if (machine.turnsAwaitingTranscript.size === 0) machine.fire({ type: 'transcribed' }, facts);
+  }
+
+  it('a barge-in before the VAD confirmed the speech: the turn about to be confirmed drops it', () => {
+    const machine = afterOneAnsweredTurn();
+    machine.fire({ type: 'reply-start', spoken: true }, facts);
+    machine.fire({ type: 'speak-start' }, facts);
+    machine.openVadTurn();
+    machine.fire({ type: 'barge-in' }, facts);
+    expect(machine.replyHeld).toBe(true);
+    expect(machine.heldAfterTurnId).toBe(1);
+  });
+
+  it('speech confirmed while thinking: that turn drops it', () => {
+    const machine = afterOneAnsweredTurn();
+    machine.fire({ type: 'reply-start', spoken: true }, facts);
+    machine.openVadTurn();
+    machine.confirmVadTurn(0);
+    machine.fire({ type: 'speech-start' }, facts);
+    expect(machine.replyHeld).toBe(true);
+    expect(machine.heldAfterTurnId).toBe(1);
+  });
+
+  it('an answer starting while the next turn is spoken, or still transcribed: that turn drops it', () => {
+    const talking = afterOneAnsweredTurn();
+    talking.openVadTurn();
+    talking.confirmVadTurn(0);
+    talking.fire({ type: 'speech-start' }, facts);
+    talking.fire({ type: 'reply-start', spoken: true }, facts);
+    expect(talking.heldAfterTurnId).toBe(1);
+
+    const transcribing = afterOneAnsweredTurn();
+    speakTurn(transcribing);
+    expect(transcribing.state).toBe('transcribing');
+    transcribing.fire({ type: 'reply-start', spoken: true }, facts);
+    expect(transcribing.replyHeld).toBe(true);
+    expect(transcribing.heldAfterTurnId).toBe(1);
+  });
+
+  it('each hold sets its own bound, not an older one', () => {
+    const machine = afterOneAnsweredTurn();
+    machine.fire({ type: 'reply-start', spoken: true }, facts);
+    machine.openVadTurn();
+    machine.confirmVadTurn(0);
+    machine.fire({ type: 'speech-start' }, facts); // held: turn 2 decides
+    machine.fire({ type: 'words-heard' }, facts); // dropped
+    machine.recognizeVadTurn();
+    machine.fire({ type: 'speech-end', transcribe: true, turn: TURN }, facts);
+    machine.turnsAwaitingTranscript.add(2);
+    machine.closeVadTurn();
+    transcribed(machine, 2);
+    speakTurn(machine); // turn 3, being transcribed when turn 2's answer starts
+    machine.fire({ type: 'reply-start', spoken: true }, facts);
+    expect(machine.replyHeld).toBe(true);
+    expect(machine.heldAfterTurnId).toBe(2);
+  });
+
+  it('a turn still being transcribed behind the one spoken now drops it too', () => {
+    // JFK's sentence, cut at its pauses: turn 2 is still with the recognizer when turn 3
+    // starts, and turn 1's answer starts then. Turn 2's words come first; they must drop it
+    // (were only turn 3's to count, turn 2's end would let the stale answer play).
+    const machine = afterOneAnsweredTurn();
+    speakTurn(machine);
+    machine.openVadTurn();
+    machine.confirmVadTurn(0);
+    machine.fire({ type: 'speech-start' }, facts);
+    machine.fire({ type: 'reply-start', spoken: true }, facts);
+    expect(machine.replyHeld).toBe(true);
+    expect(machine.heldAfterTurnId).toBe(1);
   });
 });

@@ -407,8 +407,13 @@ export class TurnMachine {
   replyHeld = false;
   /** Id of the VAD's current (or last) confirmed turn. */
   lastTurnId = 0;
-  /** Turns up to this id were spoken before the hold: their words do not drop the held answer. */
+  /**
+   * Turns up to this id were spoken before the current hold: their words do not drop the
+   * held answer. Set by every `hold-reply`.
+   */
   heldAfterTurnId = 0;
+  /** Turns handed to the recognizer whose final transcript has not come yet. */
+  readonly turnsAwaitingTranscript = new Set<number>();
   /** The VAD's open turn (speech-onset seen, no end or misfire since), or null. */
   vadTurn: { confirmed: boolean; startMs: number; recognized: boolean } | null = null;
 
@@ -428,7 +433,10 @@ export class TurnMachine {
         this.replyHeld = false;
         this.vadTurn = null;
       }
-      if (effect.type === 'hold-reply') this.replyHeld = true;
+      if (effect.type === 'hold-reply') {
+        this.replyHeld = true;
+        this.heldAfterTurnId = this.oldestTurnWithoutWords() - 1;
+      }
       if (effect.type === 'resume-reply' || effect.type === 'drop-reply') this.replyHeld = false;
     }
     this.state = result.state;
@@ -462,9 +470,15 @@ export class TurnMachine {
     return this.vadTurn?.recognized ?? false;
   }
 
-  /** A barge-in holds the answer: words of turns after the one before it may drop it. */
-  markHold(): void {
-    this.heldAfterTurnId = this.vadTurn?.confirmed ? this.lastTurnId - 1 : this.lastTurnId;
+  /**
+   * The oldest turn whose words have not all come: one still being transcribed, else the
+   * confirmed open turn, else the next to be confirmed (a barge-in on speech the VAD has not
+   * confirmed yet). Its words, or a later turn's, drop an answer held now: the answer was
+   * written without them.
+   */
+  private oldestTurnWithoutWords(): number {
+    const spoken = this.vadTurn?.confirmed ? this.lastTurnId : this.lastTurnId + 1;
+    return Math.min(spoken, ...this.turnsAwaitingTranscript);
   }
 
   closeVadTurn(): void {

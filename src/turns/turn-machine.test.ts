@@ -512,11 +512,16 @@ describe('TurnMachine: which turns may drop a held answer', () => {
     transcribed(machine, 1);
     return machine;
   }
-  /** The VAD confirms a turn and it ends, handed to the recognizer (as the session does). */
-  function speakTurn(machine: TurnMachine): void {
+  /** The VAD confirms a turn (as the session feeds it). Returns its id. */
+  function startTurn(machine: TurnMachine): number {
     machine.openVadTurn();
     const turnId = machine.confirmVadTurn(0);
     machine.fire({ type: 'speech-start' }, facts);
+    return turnId;
+  }
+  /** The VAD confirms a turn and it ends, handed to the recognizer. */
+  function speakTurn(machine: TurnMachine): void {
+    const turnId = startTurn(machine);
     machine.recognizeVadTurn();
     machine.fire({ type: 'speech-end', transcribe: true, turn: TURN }, facts);
     machine.turnsAwaitingTranscript.add(turnId);
@@ -541,18 +546,14 @@ describe('TurnMachine: which turns may drop a held answer', () => {
   it('speech confirmed while thinking: that turn drops it', () => {
     const machine = afterOneAnsweredTurn();
     machine.fire({ type: 'reply-start', spoken: true }, facts);
-    machine.openVadTurn();
-    machine.confirmVadTurn(0);
-    machine.fire({ type: 'speech-start' }, facts);
+    startTurn(machine);
     expect(machine.replyHeld).toBe(true);
     expect(machine.heldAfterTurnId).toBe(1);
   });
 
   it('an answer starting while the next turn is spoken, or still transcribed: that turn drops it', () => {
     const talking = afterOneAnsweredTurn();
-    talking.openVadTurn();
-    talking.confirmVadTurn(0);
-    talking.fire({ type: 'speech-start' }, facts);
+    startTurn(talking);
     talking.fire({ type: 'reply-start', spoken: true }, facts);
     expect(talking.heldAfterTurnId).toBe(1);
 
@@ -567,9 +568,7 @@ describe('TurnMachine: which turns may drop a held answer', () => {
   it('each hold sets its own bound, not an older one', () => {
     const machine = afterOneAnsweredTurn();
     machine.fire({ type: 'reply-start', spoken: true }, facts);
-    machine.openVadTurn();
-    machine.confirmVadTurn(0);
-    machine.fire({ type: 'speech-start' }, facts); // held: turn 2 decides
+    startTurn(machine); // held: turn 2 decides
     machine.fire({ type: 'words-heard' }, facts); // dropped
     machine.recognizeVadTurn();
     machine.fire({ type: 'speech-end', transcribe: true, turn: TURN }, facts);
@@ -588,9 +587,7 @@ describe('TurnMachine: which turns may drop a held answer', () => {
     // (were only turn 3's to count, turn 2's end would let the stale answer play).
     const machine = afterOneAnsweredTurn();
     speakTurn(machine);
-    machine.openVadTurn();
-    machine.confirmVadTurn(0);
-    machine.fire({ type: 'speech-start' }, facts);
+    startTurn(machine);
     machine.fire({ type: 'reply-start', spoken: true }, facts);
     expect(machine.replyHeld).toBe(true);
     expect(machine.heldAfterTurnId).toBe(1);

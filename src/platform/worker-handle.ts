@@ -54,8 +54,22 @@ export class WorkerHandle<Api extends object> {
 
   private readonly handleError = (event: Event) => {
     this.terminate();
-    this.onCrash(event instanceof ErrorEvent ? (event.error ?? event.message) : event.type);
+    this.onCrash(crashCause(event));
   };
+}
+
+export const WORKER_CODE_UNAVAILABLE =
+  'its code could not be loaded (if the site was updated since this page was opened, reload the page)';
+
+/**
+ * What a worker's `error` / `messageerror` event tells. An `error` that is not an ErrorEvent
+ * is the browser failing to load the worker's script or one of its imports, before any of it
+ * ran: on a page left open across a redeploy, the hashed files it was built with are gone,
+ * and only a reload brings the new ones.
+ */
+export function crashCause(event: Event): unknown {
+  if (typeof ErrorEvent !== 'undefined' && event instanceof ErrorEvent) return event.error ?? event.message;
+  return event.type === 'error' ? new Error(WORKER_CODE_UNAVAILABLE) : event.type;
 }
 
 /** Workers resolve relative URLs against their own location: hand them absolute ones. */

@@ -7,7 +7,8 @@
  * The element reports `mic-ended`, stops listening, and still transcribes and answers the
  * turn it had captured (even one the visitor was in the middle of); it listens again on
  * the default device when one appears (`devicechange`) or on the next press
- * (`voice-recovered`).
+ * (`voice-recovered`). On a page left open across a redeploy, the fresh workers' code is
+ * gone: the error says to reload the page.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { agentState, errorCodes, expectHeardPartOf, finalSpeech, startAgent } from './support/agent.ts';
@@ -101,6 +102,39 @@ test('track.stop() from outside in the middle of a turn: what was said so far is
     expect(await gumCalls(page)).toBe(2);
     expect((await recordedEvents(page, 'voice-recovered')).map((e) => e.detail)).toEqual([{ code: 'mic-ended' }]);
     expect(await resourceCounts(page).then((c) => c.liveTracks)).toBeGreaterThan(0);
+  } finally {
+    await opened.close();
+  }
+});
+
+test('a page left open across a redeploy: when the microphone comes back, the missing worker code is reported with "reload the page"', async () => {
+  const { path } = paddedFixture('english-other/en_goforward.wav', 1, 6);
+  const opened = await openAgentPage({ micWav: path });
+  try {
+    const { page, context } = opened;
+    // Everything loaded, as on a page that has been open a while.
+    await page.evaluate(() => document.querySelector('voice-agent')!.preload());
+    await startAgent(page);
+    await expect.poll(() => agentState(page), { timeout: 60_000 }).toBe('listening');
+    // The site is redeployed: the hashed files this page was built with are gone (404).
+    const refused: string[] = [];
+    await context.route(/\/assets\//, (route) => {
+      refused.push(new URL(route.request().url()).pathname);
+      return route.fulfill({ status: 404, body: 'Not found' });
+    });
+    // The microphone goes and comes back: listening again needs fresh workers.
+    await page.evaluate(() =>
+      (window as unknown as { __streams: MediaStream[] }).__streams.at(-1)!.getAudioTracks()[0]!.dispatchEvent(new Event('ended')),
+    );
+    await expect.poll(() => errorCodes(page), { timeout: 60_000 }).toContain('mic-ended');
+    await page.evaluate(() => navigator.mediaDevices.dispatchEvent(new Event('devicechange')));
+
+    await expect.poll(() => errorCodes(page), { timeout: 30_000 }).toContain('worker-failed');
+    await expect.poll(() => agentState(page)).toBe('error');
+    expect(refused.some((p) => /\.worker-/.test(p)), refused.join(', ')).toBe(true);
+    const failures = (await recordedEvents(page, 'voice-error')).map((e) => e.detail).filter((d) => d['code'] === 'worker-failed');
+    for (const failure of failures) expect(String(failure['message'])).toMatch(/code could not be loaded.*reload the page/);
+    await expect(page.locator('voice-agent').locator('[part="error"]')).toContainText(/reload the page/);
   } finally {
     await opened.close();
   }

@@ -13,7 +13,7 @@
  * the JIT's machine code, which grows as more functions get hot) and Blink's own objects
  * (DOM, styles, performance entries; not in the main JS heap figure), with each one's
  * growth after warm-up the way `bench:soak` reckons it (its `soak.json` gives the warm-up
- * end; default 40 s).
+ * end; default 40 s), and over the run's second half.
  *
  * `npx tsx bench/heap-diff.ts --jit <earlier.heapsnapshot> <later.heapsnapshot> [rows]`: the
  * machine code V8 compiled (Sparkplug, Maglev and TurboFan code) by the function that holds
@@ -24,7 +24,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { comparisonWindows, growthAfterWarmUp } from '../tests/e2e/support/soak-report.ts';
+import { comparisonWindows, growthAfterWarmUp, growthOverSecondHalf } from '../tests/e2e/support/soak-report.ts';
 
 interface HeapSnapshot {
   readonly snapshot: {
@@ -124,6 +124,11 @@ function series(folder: string, soakJson?: string): void {
   console.log(
     `\ngrowth after warm-up (${(warmUpEndsAt / 1000).toFixed(0)} s, ${windows.label}): ` +
       `script data ${pct(growth('data'))}, compiled code ${pct(growth('code'))}, Blink objects ${pct(growth('blink'))}`,
+  );
+  const runMs = rows.at(-1)?.at ?? 0;
+  const late = (part: 'data' | 'code' | 'blink') => growthOverSecondHalf(rows.map((r) => ({ at: r.at, value: r[part] })), runMs);
+  console.log(
+    `growth over the second half: script data ${pct(late('data'))}, compiled code ${pct(late('code'))}, Blink objects ${pct(late('blink'))}`,
   );
 }
 

@@ -12,13 +12,14 @@
  * (references from ../shared/audio/MANIFEST.tsv) and the voice-to-voice p50
  * (`voice-metrics`) in the first vs the last 5 minutes (first vs last third for runs under
  * 15 minutes), memory and AudioContext / worker counts sampled every ~30 s and their
- * growth after warm-up, and errors by code. Output: a table on stdout and
+ * growth after warm-up (and the main heap's over the run's second half: still growing late?),
+ * and errors by code. Output: a table on stdout and
  * bench/results/soak.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { LlmServer } from '../tests/e2e/support/llm-server.ts';
 import { FAULT_CODES, runSoak } from '../tests/e2e/support/soak.ts';
-import { comparisonWindows, growthAfterWarmUp, p50Between, pooledWer } from '../tests/e2e/support/soak-report.ts';
+import { comparisonWindows, growthAfterWarmUp, growthOverSecondHalf, p50Between, pooledWer } from '../tests/e2e/support/soak-report.ts';
 import { heapParts } from './heap-diff.ts';
 import { startPreview } from './preview.ts';
 
@@ -82,6 +83,16 @@ async function main() {
             }
           : {}),
       },
+      // Is it still growing late in the run, whatever the warm-up? (The JIT warms up for tens of minutes.)
+      growthOverSecondHalf: {
+        mainHeap: growthOverSecondHalf(run.samples.map((s) => ({ at: s.at, value: s.mainHeapBytes })), run.durationMs),
+        ...(heapSplit
+          ? {
+              scriptData: growthOverSecondHalf(heapSplit.map((p) => ({ at: p.at, value: p.data })), run.durationMs),
+              compiledCode: growthOverSecondHalf(heapSplit.map((p) => ({ at: p.at, value: p.code })), run.durationMs),
+            }
+          : {}),
+      },
       errorsByCode,
       unexpectedErrors: run.errors.filter((e) => !expected.has(e.code)).map((e) => e.code),
     };
@@ -102,6 +113,11 @@ async function main() {
     if (g.scriptData !== undefined) {
       console.log(`| … of it, script data / compiled code (heap snapshots) | ${pct(g.scriptData)} / ${pct(g.compiledCode!)} |`);
     }
+    const h = summary.growthOverSecondHalf;
+    console.log(
+      `| growth over the second half: main JS heap${h.scriptData === undefined ? '' : ' (script data / compiled code)'} | ` +
+        `${pct(h.mainHeap)}${h.scriptData === undefined ? '' : ` (${pct(h.scriptData)} / ${pct(h.compiledCode!)})`} |`,
+    );
     console.log(`| … page + workers (measureUserAgentSpecificMemory) | ${pct(g.pageWithWorkers)} |`);
     console.log(`| … browser processes' PSS | ${pct(g.browserPss)} |`);
     console.log(`| … AudioContexts / workers | ${pct(g.audioContexts)} / ${pct(g.workers)} |`);

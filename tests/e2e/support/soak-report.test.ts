@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparisonWindows, growthAfterWarmUp, matchTurns, p50Between, pooledWer } from './soak-report.ts';
+import { comparisonWindows, growthAfterWarmUp, growthOverSecondHalf, matchTurns, p50Between, pooledWer } from './soak-report.ts';
 
 describe('soak report', () => {
   it('compares 5-minute windows in long runs and thirds in short ones', () => {
@@ -50,5 +50,14 @@ describe('soak report', () => {
     const samples = [50, 100, 102, 98, 104, 106, 105].map((value, i) => ({ at: i * 10, value }));
     // Warm-up ends at 10; early window up to 40 → median of 100, 102, 98 = 100; late from 40 → 105.
     expect(growthAfterWarmUp(samples, 10, 40, 40)).toBeCloseTo(0.05);
+  });
+
+  it('measures growth over the second half: from the window starting half-way to the last', () => {
+    // A 60-minute run sampled every minute: growing 1 % a minute for 30 minutes, then flat.
+    const samples = Array.from({ length: 61 }, (_, minute) => ({ at: minute * 60_000, value: 100 + Math.min(minute, 30) }));
+    expect(growthOverSecondHalf(samples, 60 * 60_000)).toBeCloseTo(0);
+    // Still growing: minutes 30–34 (median 132) against 55–60 (median 157.5).
+    const growing = samples.map((s) => ({ at: s.at, value: 100 + s.at / 60_000 }));
+    expect(growthOverSecondHalf(growing, 60 * 60_000)).toBeCloseTo(157.5 / 132 - 1, 4);
   });
 });

@@ -103,3 +103,15 @@ export function growthAfterWarmUp(
   const end = quantile(late.length ? late : after.slice(-1).map((s) => s.value), 0.5);
   return base > 0 ? end / base - 1 : NaN;
 }
+
+/**
+ * Growth over the run's second half: the median of the window that starts half-way (as long
+ * as the last window) against the last window's. Whatever the warm-up, a run whose memory
+ * has levelled shows ~0 here; one that still grows shows it. The JIT warms up for tens of
+ * minutes (functions tiering up), far beyond the third answer that ends the soak's warm-up.
+ */
+export function growthOverSecondHalf(samples: readonly { at: number; value: number }[], runMs: number): number {
+  const { lateStartMs } = comparisonWindows(runMs);
+  const half = runMs / 2;
+  return growthAfterWarmUp(samples, half, lateStartMs, Math.min(half + (runMs - lateStartMs), lateStartMs));
+}

@@ -7,14 +7,16 @@
  *
  * The product models an interruption as: hold the answer at the visitor's first 160 ms of
  * speech, drop it at the first words, answer the new turn (README "Barge-in and echo").
- * So ten barge-ins are ten answers dropped one after another, each by a new turn.
+ * So ten barge-ins are ten answers dropped one after another, each by a new turn. And a
+ * visitor who goes on the moment an interruption ends, while it is still being transcribed,
+ * gets one answer, to both utterances.
  */
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { agentState } from './support/agent.ts';
 import { AUDIO_TAP_SCRIPT, readCapturedAudio } from './support/audio-tap.ts';
 import { silentRuns, voiceOnset } from './support/audio-analysis.ts';
-import { agentMarkup, openAgentPage, recordedEvents, resourceCounts } from './support/browser.ts';
+import { agentMarkup, openAgentPage, recordedEvents, resourceCounts, type OpenedPage } from './support/browser.ts';
 import { useLlmServer } from './support/llm-server.ts';
 import { micMixScript, sayIntoMic } from './support/mic-mix.ts';
 import { SOAK_CLIPS, manifestTranscripts } from './support/soak.ts';
@@ -84,15 +86,15 @@ async function speakingSince(page: Page, since: number): Promise<void> {
     .toBe(true);
 }
 
-test(`${BARGE_INS} barge-ins in a row: each answer is held within ${HOLD_WITHIN_MS} ms of the visitor's first word and dropped, every turn is heard and answered, no error, nothing piles up`, async () => {
-  llm().script(...Array.from({ length: BARGE_INS }, (_, i) => ({ text: longReply(i + 1), tokenDelayMs: 400 })), { text: LAST_REPLY, tokenDelayMs: 30 });
-  const references = manifestTranscripts();
-  const clips = SOAK_CLIPS.slice(0, BARGE_INS + 1).map((clip) => ({ clip, reference: references.get(clip)!, pcm: readWav(join(AUDIO_DIR, clip)) }));
-  // The fake device plays silence; every turn is played in when the test decides.
+/**
+ * The element listening (models preloaded) to a microphone that plays silence, mixed with
+ * whatever the test says into it (no echo: a headset); extra attributes as given.
+ */
+async function openListening(attributes: string): Promise<{ opened: OpenedPage; pageErrors: string[] }> {
   const micWav = writeWav(join(SCRATCH_DIR, `barge-in-repeat-silence-${process.pid}.wav`), { sampleRateHz: 16_000, samples: silence(2, 16_000) });
   const opened = await openAgentPage({
     micWav,
-    body: agentMarkup(`llm-url="${llm().url}" debug`),
+    body: agentMarkup(`llm-url="${llm().url}" ${attributes} debug`),
     initScripts: [AUDIO_TAP_SCRIPT, micMixScript({ echoGain: 0, echoDelayMs: 0 })],
     permissions: ['local-network-access'],
   });
@@ -103,6 +105,20 @@ test(`${BARGE_INS} barge-ins in a row: each answer is held within ${HOLD_WITHIN_
     await page.evaluate(() => document.querySelector('voice-agent')!.preload());
     await page.evaluate(() => document.querySelector('voice-agent')!.start());
     await expect.poll(() => agentState(page), { timeout: 60_000 }).toBe('listening');
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  return { opened, pageErrors };
+}
+
+test(`${BARGE_INS} barge-ins in a row: each answer is held within ${HOLD_WITHIN_MS} ms of the visitor's first word and dropped, every turn is heard and answered, no error, nothing piles up`, async () => {
+  llm().script(...Array.from({ length: BARGE_INS }, (_, i) => ({ text: longReply(i + 1), tokenDelayMs: 400 })), { text: LAST_REPLY, tokenDelayMs: 30 });
+  const references = manifestTranscripts();
+  const clips = SOAK_CLIPS.slice(0, BARGE_INS + 1).map((clip) => ({ clip, reference: references.get(clip)!, pcm: readWav(join(AUDIO_DIR, clip)) }));
+  const { opened, pageErrors } = await openListening('');
+  try {
+    const { page } = opened;
 
     const spoken: SpokenTurn[] = [];
     let baseline: Awaited<ReturnType<typeof resourceCounts>> | undefined;
@@ -196,6 +212,85 @@ test(`${BARGE_INS} barge-ins in a row: each answer is held within ${HOLD_WITHIN_
     expect(end.audioContexts).toBeLessThanOrEqual(baseline!.audioContexts);
     expect(end.workers).toBeLessThanOrEqual(baseline!.workers);
     expect(end.liveTracks).toBeLessThanOrEqual(baseline!.liveTracks);
+  } finally {
+    await opened.close();
+  }
+});
+
+test('the visitor goes on right after interrupting, while the interruption is still being transcribed: one answer, to both, is heard', async () => {
+  const INTERRUPTED = longReply(1);
+  llm().script(
+    { text: INTERRUPTED, tokenDelayMs: 400 },
+    // Asked about the interruption alone, while the visitor is already on the second utterance: unheard.
+    { text: 'An answer to the interruption alone.', tokenDelayMs: 30 },
+    { text: LAST_REPLY, tokenDelayMs: 30 },
+  );
+  const references = manifestTranscripts();
+  const clip = (name: string) => ({ reference: references.get(name)!, pcm: readWav(join(AUDIO_DIR, name)) });
+  const question = clip('english-other/en_goforward.wav');
+  const interruption = clip('english-other/en_cmuarctic_aew_a0003.wav');
+  const more = clip('english-other/en_cards_005.wav');
+  // The second utterance starts speaking at once (its leading silence cut to 50 ms).
+  const moreFrom = Math.max(0, voiceOnset(more.pcm) - Math.round(0.05 * more.pcm.sampleRateHz));
+  const moreSpeech = { sampleRateHz: more.pcm.sampleRateHz, samples: more.pcm.samples.subarray(moreFrom) };
+  // Whisper: ~1 s a call here, so the interruption is still with the recognizer when the visitor goes on.
+  const { opened, pageErrors } = await openListening('asr-model="Xenova/whisper-tiny.en" silence-ms="300"');
+  try {
+    const { page } = opened;
+
+    const questionAt = await sayIntoMic(page, question.pcm);
+    await speakingSince(page, questionAt);
+    await page.waitForTimeout(1000);
+    // The second utterance is played in the moment the interruption's turn ends.
+    await page.evaluate(
+      ({ samples, rate }) => {
+        const w = window as unknown as { __micMix: { say(s: number[], r: number): number }; __moreSaidAt?: number };
+        document.addEventListener(
+          'voice-speech-start',
+          () => document.addEventListener('voice-speech-end', () => (w.__moreSaidAt = w.__micMix.say(samples, rate)), { once: true }),
+          { once: true },
+        );
+      },
+      { samples: Array.from(moreSpeech.samples), rate: moreSpeech.sampleRateHz },
+    );
+    const interruptedAt = await sayIntoMic(page, interruption.pcm);
+    await expect.poll(() => responseEnds(page), { timeout: 120_000, intervals: [500] }).toContainEqual({
+      text: LAST_REPLY,
+      heardText: LAST_REPLY,
+      interrupted: false,
+    });
+    await expect.poll(() => agentState(page), { timeout: 30_000 }).toBe('listening');
+    const moreSaidAt = await page.evaluate(() => (window as unknown as { __moreSaidAt?: number }).__moreSaidAt);
+    expect(moreSaidAt).toBeDefined();
+
+    // Both utterances were heard, and the last request asked about both, as one message.
+    const finals = (await recordedEvents(page, 'voice-transcript')).filter((e) => e.detail['final'] && e.detail['source'] === 'speech');
+    const heardAfter = finals.filter((e) => e.wall > interruptedAt).map((e) => String(e.detail['text']));
+    const both = `${interruption.reference} ${more.reference}`;
+    expect(wordErrorRate(both, heardAfter.join(' ')).wer, heardAfter.join(' | ')).toBeLessThan(0.3);
+    const lastAsked = String(llm().requests.at(-1)!.body!.messages!.at(-1)!.content);
+    expect(wordErrorRate(both, lastAsked).wer, lastAsked).toBeLessThan(0.3);
+
+    // Heard: the first answer up to the interruption, then only the last answer. Any answer
+    // asked for in between ended unheard, and the agent never spoke while the visitor was
+    // still on the second utterance.
+    const ends = await responseEnds(page);
+    expect(ends[0]!.interrupted).toBe(true);
+    expect(INTERRUPTED.startsWith(ends[0]!.heardText)).toBe(true);
+    for (const end of ends.slice(1, -1)) expect(end).toMatchObject({ heardText: '', interrupted: true });
+    expect(ends.at(-1)).toEqual({ text: LAST_REPLY, heardText: LAST_REPLY, interrupted: false });
+    // (From the interruption's hold: the first answer may still flicker speaking / thinking between clauses before it.)
+    const allStates = (await recordedEvents(page, 'voice-state-change')).filter((e) => e.wall > interruptedAt).map((e) => String(e.detail['state']));
+    const states = allStates.slice(allStates.indexOf('user-speaking'));
+    console.log(`states after the interruption: ${states.join(' → ')}; holds / drops: ${JSON.stringify((await bargeIns(page)).map((r) => r.outcome))}`);
+    expect(states.indexOf('speaking')).toBeGreaterThan(states.lastIndexOf('user-speaking'));
+    const captured = await readCapturedAudio(page);
+    const played = await transcribeLong(captured.samples, captured.sampleRateHz);
+    const expected = `${ends[0]!.heardText} ${LAST_REPLY}`;
+    expect(wordErrorRate(expected, played).wer, played).toBeLessThanOrEqual(0.3);
+
+    expect(await recordedEvents(page, 'voice-error')).toEqual([]);
+    expect(pageErrors).toEqual([]);
   } finally {
     await opened.close();
   }
